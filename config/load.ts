@@ -1,0 +1,104 @@
+// Reads a YAML config file, merges CLI overrides, validates once against ConfigSchema, freezes the result.
+import { readFileSync, existsSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { ConfigSchema, CAMERA_ID, type VigilConfig, type VigilConfigInput } from './schema.ts';
+
+export const DEFAULT_CONFIG_FILE = 'config/vigil.yaml';
+
+export interface ConfigIssue {
+  path: string;
+  reason: string;
+}
+
+/** A config that cannot be used. `message` names the file, each bad path and why. */
+export class ConfigError extends Error {
+  readonly code = 'VIGIL_CONFIG_INVALID';
+  constructor(
+    readonly file: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(`${file}: invalid configuration\n` + issues.map((i) => `  - ${i.path || '(root)'}: ${i.reason}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  /** YAML file; when omitted the default file is used if it exists, else built-in defaults. */
+  file?: string;
+  /** Applied on top of the file (CLI flags). Cameras given here replace the file's cameras. */
+  overrides?: Partial<{ port: number; host: string; dataDir: string; cameras: VigilConfigInput['cameras'] }>;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Readonly<VigilConfig> {
+  const file = opts.file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const raw = file ? readYaml(file) : {};
+  return validateConfig(applyOverrides(raw, opts.overrides), file ?? '(defaults)');
+}
+
+export function validateConfig(raw: unknown, label = '(config)'): Readonly<VigilConfig> {
+  const result = ConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new ConfigError(
+      label,
+      result.error.issues.map((i) => ({ path: formatPath(i.path), reason: describeIssue(i) })),
+    );
+  }
+  return deepFreeze(result.data);
+}
+
+function readYaml(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', reason: `cannot read file (${(err as NodeJS.ErrnoException).code ?? err})` }]);
+  }
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '', reason: e.message.split('\n')[0] ?? e.message })),
+    );
+  }
+  return doc.toJS() ?? {};
+}
+
+function applyOverrides(raw: unknown, o: LoadOptions['overrides']): unknown {
+  if (!o) return raw;
+  const base = (raw && typeof raw === 'object' ? { ...(raw as Record<string, unknown>) } : {}) as Record<string, any>;
+  const server = { ...(base.server ?? {}) };
+  if (o.port !== undefined) server.port = o.port;
+  if (o.host !== undefined) server.host = o.host;
+  if (o.dataDir !== undefined) server.dataDir = o.dataDir;
+  base.server = server;
+  if (o.cameras && o.cameras.length > 0) base.cameras = o.cameras;
+  return base;
+}
+
+/** Parses a `--camera ID=URL` flag. */
+export function parseCameraFlag(flag: string): { id: string; source: string } {
+  const eq = flag.indexOf('=');
+  const id = eq > 0 ? flag.slice(0, eq) : '';
+  const source = eq > 0 ? flag.slice(eq + 1) : '';
+  if (!CAMERA_ID.test(id) || !source) {
+    throw new ConfigError('--camera', [{ path: flag.replace(/\/\/[^@/]*@/, '//***@'), reason: 'expected ID=SOURCE, e.g. --camera gate=rtsp://user:pass@10.0.0.5/stream' }]);
+  }
+  return { id, source };
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : (i ? '.' : '') + String(p))).join('');
+}
+
+function describeIssue(i: { code: string; message: string; keys?: string[] }): string {
+  if (i.code === 'unrecognized_keys' && i.keys) return `unknown key${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}`;
+  return i.message;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}

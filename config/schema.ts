@@ -1,0 +1,147 @@
+// The one place for Vigil's configuration: every default, a description per field, and validation.
+// YAML files, CLI flags and the exported JSON Schema (config/vigil.schema.json) all derive from this.
+import { z } from 'zod';
+
+const seconds = (d: string) => z.number().positive().describe(d);
+
+export const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** A camera source: rtsp(s):// URL (credentials allowed), /dev/videoN, a video file, or `testsrc`. */
+export const SourceSchema = z
+  .string()
+  .min(1)
+  .refine((s) => /^rtsps?:\/\/[^\s/]+/.test(s) || /^\/dev\/video\d+$/.test(s) || s === 'testsrc' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(s), {
+    message: 'expected rtsp://[user:pass@]host[:port]/path, /dev/videoN, a video file path, or "testsrc"',
+  })
+  .describe(
+    'Where the video comes from: an RTSP URL (rtsp://user:pass@host:554/path; credentials are never logged or shown), ' +
+      'a V4L2 webcam (/dev/video0), a video file played in a loop, or "testsrc" for a built-in synthetic camera.',
+  );
+
+export const CameraSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(CAMERA_ID, 'use letters, digits, "_" or "-" (at most 64), starting with a letter or digit')
+    .describe('Stable identifier used in URLs, events and storage.'),
+  name: z.string().min(1).max(120).optional().describe('Display name in the dashboard; defaults to the id.'),
+  source: SourceSchema,
+  sampleInterval: seconds('Seconds between sampled frames sent for analysis.').default(1),
+  decode: z
+    .enum(['keyframes', 'all', 'auto'])
+    .default('auto')
+    .describe(
+      'How sampled frames are decoded: "keyframes" decodes only keyframes (about 5x cheaper; needs a GOP no longer than ' +
+        'the sampling interval), "all" decodes every frame, "auto" picks keyframes when the GOP allows it.',
+    ),
+  enabled: z.boolean().default(true).describe('A disabled camera is listed but not connected.'),
+  inputArgs: z
+    .array(z.string())
+    .optional()
+    .describe('Advanced: ffmpeg input arguments that replace the ones derived from the source (ends before the input).'),
+});
+
+const BackoffSchema = z.strictObject({
+  initialMs: z.number().int().min(0).default(500).describe('Delay before the first restart after an exit.'),
+  maxMs: z.number().int().min(0).default(5000).describe('Upper bound of the restart delay.'),
+  factor: z.number().min(1).default(2).describe('Multiplier applied to the delay after each consecutive failure.'),
+  resetAfterMs: z.number().int().min(0).default(30000).describe('A run that stayed live this long resets the delay.'),
+});
+
+export const IngestSchema = z.strictObject({
+  ffmpegPath: z.string().default('ffmpeg').describe('ffmpeg executable (name on PATH or absolute path).'),
+  ffprobePath: z.string().default('ffprobe').describe('ffprobe executable (name on PATH or absolute path).'),
+  stallTimeout: seconds('Watchdog: restart a camera when no frame arrived for this many seconds.').default(8),
+  rtspTimeout: seconds('RTSP socket I/O timeout; a silent camera makes ffmpeg exit after about twice this.').default(3),
+  rtspTransport: z.enum(['tcp', 'udp']).default('tcp').describe('RTSP transport.'),
+  backoff: BackoffSchema.prefault({}).describe('Restart backoff policy (data read by one pure function).'),
+  maxPixels: z
+    .number()
+    .int()
+    .positive()
+    .default(1003520)
+    .describe('Pixel budget of sampled frames; they are scaled once to a size on the model grid inside it.'),
+  gridFactor: z.number().int().positive().default(28).describe('Model grid factor for sampled frames (28 for Qwen2.5-VL, 32 for Qwen3-VL).'),
+  jpegQuality: z.number().int().min(2).max(31).default(4).describe('ffmpeg MJPEG qscale of sampled frames (2 best, 31 worst).'),
+});
+
+export const HlsSchema = z.strictObject({
+  segmentSeconds: seconds('Target HLS segment duration (live latency grows with it).').default(1),
+  liveSegments: z.number().int().min(2).max(30).default(6).describe('Segments kept in the live playlist window.'),
+});
+
+export const RecordingSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('Keep segments after they leave the live window, for later playback.'),
+  maxAgeHours: z.number().positive().default(24).describe('Delete recorded segments older than this.'),
+  maxSizeMB: z.number().positive().default(2048).describe('Per-camera size budget; the oldest segments go first.'),
+});
+
+export const ServerSchema = z.strictObject({
+  host: z.string().default('127.0.0.1').describe('Address to bind. Keep 127.0.0.1 unless a proxy with auth is in front.'),
+  port: z.number().int().min(0).max(65535).default(8080).describe('HTTP port (0 picks a free one).'),
+  dataDir: z.string().default('data').describe('Where HLS segments, recordings, frames and the database live.'),
+});
+
+export const LocalEngineSchema = z.strictObject({
+  model: z.string().optional().describe('Path to the text model GGUF. Default: the pulled Qwen2.5-VL-3B-Instruct.'),
+  mmproj: z.string().optional().describe('Path to the matching vision projector (mmproj) GGUF.'),
+  modelsDir: z.string().optional().describe('Model cache directory. Default: $VIGIL_MODELS or ~/.cache/vigil/models.'),
+  gpu: z.enum(['auto', 'cuda', 'vulkan', 'metal', 'cpu']).default('auto').describe('Compute backend; auto picks the best available.'),
+  threads: z.number().int().min(0).default(0).describe('CPU threads (0: all physical cores).'),
+  contextSize: z.number().int().min(512).default(4096).describe('Context length per sequence.'),
+  maxAnswerTokens: z.number().int().positive().default(512).describe('Token cap for one answer.'),
+  timeout: seconds('A request that takes longer fails with a timeout error.').default(120),
+});
+
+export const OpenAIEngineSchema = z.strictObject({
+  baseUrl: z.string().url().default('http://127.0.0.1:8000/v1').describe('OpenAI-compatible API base URL.'),
+  model: z.string().default('qwen2.5-vl').describe('Model name sent with each request.'),
+  apiKeyEnv: z.string().default('VIGIL_OPENAI_API_KEY').describe('Environment variable that holds the API key (never put keys in the file).'),
+  family: z.enum(['qwen2.5-vl', 'qwen3-vl', 'gemini']).default('qwen2.5-vl').describe('Model family: decides grid factor and coordinate frame.'),
+  timeout: seconds('Per-request timeout.').default(60),
+  retries: z.number().int().min(0).default(3).describe('Retries on 429/5xx and network errors, with backoff.'),
+  concurrency: z.number().int().positive().default(4).describe('Requests in flight at once.'),
+  maxAnswerTokens: z.number().int().positive().default(512).describe('Token cap for one answer.'),
+});
+
+export const EngineSchema = z.strictObject({
+  kind: z.enum(['local', 'openai']).default('local').describe('Which engine answers questions.'),
+  minPixels: z.number().int().positive().default(3136).describe('Smallest image (pixels) sent to the model.'),
+  maxPixels: z.number().int().positive().default(1003520).describe('Largest image (pixels) sent to the model.'),
+  local: LocalEngineSchema.prefault({}),
+  openai: OpenAIEngineSchema.prefault({}),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    server: ServerSchema.prefault({}).describe('HTTP server.'),
+    ingest: IngestSchema.prefault({}).describe('Camera ingest (ffmpeg) settings shared by all cameras.'),
+    hls: HlsSchema.prefault({}).describe('Live HLS output.'),
+    recording: RecordingSchema.prefault({}).describe('Retained recording segments.'),
+    engine: EngineSchema.prefault({}).describe('Vision-language model engine.'),
+    cameras: z.array(CameraSchema).default([]).describe('Camera feeds.'),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.cameras.forEach((c, i) => {
+      if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${c.id}"` });
+      seen.add(c.id);
+    });
+  });
+
+export type VigilConfig = z.output<typeof ConfigSchema>;
+export type VigilConfigInput = z.input<typeof ConfigSchema>;
+export type CameraConfig = z.output<typeof CameraSchema>;
+export type IngestConfig = z.output<typeof IngestSchema>;
+export type HlsConfig = z.output<typeof HlsSchema>;
+export type RecordingConfig = z.output<typeof RecordingSchema>;
+export type EngineConfig = z.output<typeof EngineSchema>;
+export type BackoffPolicy = z.output<typeof BackoffSchema>;
+
+/** JSON Schema for editors (yaml-language-server). */
+export function configJsonSchema(): Record<string, unknown> {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'Vigil configuration',
+    ...(z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>),
+  };
+}

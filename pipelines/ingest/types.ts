@@ -1,0 +1,40 @@
+// Ingest stage contract: what a camera supervisor consumes (config) and emits (frames, state).
+import type { CameraState } from '../../server/wire.ts';
+
+/** A sampled, decoded frame with its exact timestamps. */
+export interface Frame {
+  camera: string;
+  /** ffmpeg run number; frames of an ended run are discarded downstream. */
+  run: number;
+  /** Index of this frame within its run. */
+  seq: number;
+  /** Presentation time in seconds, source timebase (from showinfo). */
+  pts: number;
+  /** Wall-clock time (ms since epoch) of this frame on the HLS timeline. */
+  pdt: number;
+  /** JPEG bytes, already scaled to a size on the model grid. */
+  jpeg: Buffer;
+  width: number;
+  height: number;
+}
+
+export interface CameraSnapshot {
+  id: string;
+  name: string;
+  state: CameraState;
+  reason: string | null;
+  run: number;
+  lastFramePdt: number | null;
+  framesSampled: number;
+  framesDropped: number;
+  restarts: number;
+  decode: 'keyframes' | 'all';
+  sampleInterval: number;
+}
+
+export interface CameraSupervisorEvents {
+  frame: [Frame];
+  state: [CameraSnapshot];
+  /** A new ffmpeg run began (players must reload the live playlist). */
+  run: [CameraSnapshot];
+}

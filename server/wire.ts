@@ -1,0 +1,61 @@
+// Wire protocol shared by the server and the dashboard (imported by both, never hand-copied).
+// Times: `pdt` is milliseconds since the Unix epoch on the camera's HLS timeline
+// (EXT-X-PROGRAM-DATE-TIME + PTS offset): the one key tying a result to a video frame.
+
+export type CameraState = 'connecting' | 'live' | 'offline' | 'disabled';
+
+/** Public view of a camera: safe to send to a browser (no source URL, no credentials). */
+export interface CameraInfo {
+  id: string;
+  name: string;
+  state: CameraState;
+  /** Why the camera is in this state (offline reason, last error); credentials scrubbed. */
+  reason: string | null;
+  /** Increments on every ffmpeg (re)start; results from older runs are stale. */
+  run: number;
+  lastFramePdt: number | null;
+  framesSampled: number;
+  framesDropped: number;
+  restarts: number;
+  /** Live playlist URL relative to the server root. */
+  hls: string;
+  sampleInterval: number;
+  decode: 'keyframes' | 'all';
+}
+
+/** One sampled frame, announced to the dashboard (volatile: slow sockets skip some). */
+export interface FrameEvent {
+  camera: string;
+  run: number;
+  seq: number;
+  pdt: number;
+  width: number;
+  height: number;
+}
+
+export interface HealthInfo {
+  ok: true;
+  version: string;
+  uptimeSeconds: number;
+  cameras: number;
+}
+
+/** socket.io events, server to client. */
+export interface ServerToClientEvents {
+  cameras: (cams: CameraInfo[]) => void;
+  camera: (cam: CameraInfo) => void;
+  frame: (ev: FrameEvent) => void;
+}
+
+/** socket.io events, client to server. */
+export interface ClientToServerEvents {
+  /** Join a camera's room; the ack returns its current state (resync after reconnect). */
+  watch: (cameraId: string, ack: (cam: CameraInfo | null) => void) => void;
+  unwatch: (cameraId: string) => void;
+}
+
+/** Messages on the plain-JSON websocket `/api/stream` (integrations). */
+export type StreamMessage =
+  | { type: 'hello'; cameras: CameraInfo[] }
+  | { type: 'camera'; camera: CameraInfo }
+  | ({ type: 'frame' } & FrameEvent);
