@@ -34,6 +34,11 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'write to this file instead of stdout')
     .action(async (opts) => (await import('./commands/config.ts')).schema(opts));
   config
+    .command('docs')
+    .description('Print (or write) a Markdown reference of every config field.')
+    .option('-o, --out <file>', 'write to this file instead of stdout')
+    .action(async (opts) => (await import('./commands/config.ts')).docs(opts));
+  config
     .command('check [file]')
     .description('Validate a config file and print the effective configuration.')
     .action(async (file) => (await import('./commands/config.ts')).check(file));

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig, validateConfig, parseCameraFlag, ConfigError } from '../../config/load.ts';
 import { configJsonSchema } from '../../config/schema.ts';
 import { scrub, secretsOf } from '../../config/redact.ts';
+import { configReference } from '../../server/commands/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-config-'));
 function yamlFile(text: string): string {
@@ -77,6 +78,12 @@ describe('config', () => {
     expect(schema.properties.cameras?.description).toBe('Camera feeds.');
     const committed = JSON.parse(readFileSync('config/vigil.schema.json', 'utf8'));
     expect(committed).toEqual(JSON.parse(JSON.stringify(schema)));
+  });
+
+  it('ships a config reference generated from the schema (run `vigil config docs --out docs/config.md`)', () => {
+    const doc = readFileSync('docs/config.md', 'utf8');
+    expect(doc).toContain(configReference());
+    expect(doc).toMatch(/\| `cameras\[\]\.decode` \| `keyframes` \\\| `all` \\\| `auto` \| `"auto"` \|/);
   });
 
   it('loads the shipped default config', () => {
