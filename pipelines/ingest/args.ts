@@ -1,0 +1,186 @@
+// Pure ffmpeg argument building: one process per camera, one input (one connection), two outputs:
+//   1. HLS live window: the camera's H.264 copied as is, or encoded with libx264 when the source is not H.264
+//      (MJPEG webcams, the synthetic testsrc);
+//   2. sampled frames: select one frame per sampling interval, scale ONCE to the model grid, showinfo (for the
+//      PTS), MJPEG on stdout. The k-th JPEG on stdout pairs with the k-th showinfo line on stderr.
+import type { CameraConfig, HlsConfig, IngestConfig } from '../../config/schema.ts';
+import { smartResize } from '../vlm/resize.ts';
+import { barcodeFilter } from './barcode.ts';
+import { LIVE_PLAYLIST } from './paths.ts';
+import { join } from 'node:path';
+
+export type SourceKind = 'rtsp' | 'v4l2' | 'file' | 'testsrc';
+export type DecodeMode = 'keyframes' | 'all';
+
+/** What a probe learned about the source (see probe.ts). */
+export interface SourceInfo {
+  codec: string | null;
+  width: number;
+  height: number;
+  fps: number | null;
+  /** Longest keyframe interval seen while probing, seconds; null when fewer than two keyframes were seen. */
+  gopSeconds: number | null;
+}
+
+/** The built-in synthetic camera: testsrc2 with the frame counter barcode burned in. */
+export const TESTSRC = Object.freeze({ width: 1280, height: 720, fps: 30 });
+
+export const SAMPLE_FILTER_LABEL = 'sample';
+
+export function sourceKind(source: string): SourceKind {
+  if (source === 'testsrc') return 'testsrc';
+  if (/^rtsps?:\/\//i.test(source)) return 'rtsp';
+  if (/^\/dev\/video\d+$/.test(source)) return 'v4l2';
+  return 'file';
+}
+
+/** Input arguments derived from the source (ending with `-i <input>`), unless config `inputArgs` replaces them. */
+export function inputArgs(camera: CameraConfig, ingest: IngestConfig): string[] {
+  if (camera.inputArgs) {
+    // `inputArgs` may end before the input (then the source is the input) or carry its own `-i`.
+    return camera.inputArgs.includes('-i') ? [...camera.inputArgs] : [...camera.inputArgs, '-i', camera.source];
+  }
+  switch (sourceKind(camera.source)) {
+    case 'rtsp':
+      return [
+        '-rtsp_transport', ingest.rtspTransport,
+        // RTSP's socket timeout is in microseconds; a silent camera makes ffmpeg exit after about twice it.
+        '-timeout', String(Math.round(ingest.rtspTimeout * 1e6)),
+        '-i', camera.source,
+      ];
+    case 'v4l2':
+      return ['-f', 'v4l2', '-input_format', 'mjpeg', '-i', camera.source];
+    case 'file':
+      return ['-stream_loop', '-1', '-re', '-i', camera.source];
+    case 'testsrc':
+      return ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${TESTSRC.width}x${TESTSRC.height}:rate=${TESTSRC.fps}`];
+  }
+}
+
+/** The same input for ffprobe: pacing and looping options mean nothing to a probe (and -re is not one of its options). */
+export function probeInputArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-re') continue;
+    if (a === '-stream_loop' || a === '-readrate') {
+      i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+/** HLS needs H.264: copy it when the source has it, encode otherwise. testsrc is always encoded (it is raw). */
+export function needsEncode(camera: CameraConfig, info: SourceInfo): boolean {
+  if (!camera.inputArgs && sourceKind(camera.source) === 'testsrc') return true;
+  return info.codec !== 'h264';
+}
+
+/**
+ * Decode mode for sampling. Keyframe-only decoding (`-skip_frame nokey`) is ~5x cheaper but can only sample as
+ * often as keyframes come, so `auto` picks it when the probed GOP is at most the sampling interval. When the
+ * source is encoded here every frame is decoded anyway (the encoder needs them), so the mode is `all`.
+ */
+export function chooseDecode(camera: CameraConfig, info: SourceInfo, encode: boolean): DecodeMode {
+  if (encode) return 'all';
+  if (camera.decode !== 'auto') return camera.decode;
+  const tolerance = 0.05 * camera.sampleInterval;
+  return info.gopSeconds !== null && info.gopSeconds <= camera.sampleInterval + tolerance ? 'keyframes' : 'all';
+}
+
+/** Size of sampled frames: on the model grid, inside the pixel budget. */
+export function sampleSize(info: Pick<SourceInfo, 'width' | 'height'>, ingest: IngestConfig): { width: number; height: number } {
+  const [height, width] = smartResize(info.height, info.width, {
+    factor: ingest.gridFactor,
+    minPixels: 3136,
+    maxPixels: ingest.maxPixels,
+  });
+  return { width, height };
+}
+
+/**
+ * `select` keeps true source timestamps (the `fps` filter would snap them to a grid). The gap is shortened a
+ * little so timestamp jitter never skips a whole interval: by half a frame in full decode, by 10% of the interval
+ * in keyframe mode (a 1 s GOP sampled every 1 s must take every keyframe, even one arriving at 0.999 s).
+ */
+export function selectFilter(interval: number, decode: DecodeMode): string {
+  const gap = decode === 'keyframes' ? interval * 0.9 : Math.max(interval - 0.017, interval / 2);
+  return `select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,${round6(gap)})'`;
+}
+
+export interface RunArgsInput {
+  camera: CameraConfig;
+  ingest: IngestConfig;
+  hls: HlsConfig;
+  hlsDir: string;
+  /** First segment number of this run: last segment number of any earlier run + 1. */
+  startNumber: number;
+  info: SourceInfo;
+}
+
+export interface RunArgs {
+  args: string[];
+  decode: DecodeMode;
+  encode: boolean;
+  width: number;
+  height: number;
+}
+
+export function buildFfmpegArgs(input: RunArgsInput): RunArgs {
+  const { camera, ingest, info } = input;
+  const encode = needsEncode(camera, info);
+  const decode = chooseDecode(camera, info, encode);
+  const size = sampleSize(info, ingest);
+  const sample = `${selectFilter(camera.sampleInterval, decode)},scale=${size.width}:${size.height},showinfo=checksum=0`;
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-y'];
+  // Keyframe-only decode, single-threaded: frame threading would hold keyframes back by seconds at 1 fps.
+  if (decode === 'keyframes') args.push('-skip_frame', 'nokey', '-threads', '1');
+  args.push(...inputArgs(camera, ingest));
+  if (encode) {
+    const pre = !camera.inputArgs && sourceKind(camera.source) === 'testsrc' ? `${barcodeFilter()},` : '';
+    args.push('-filter_complex', `[0:v:0]${pre}format=yuv420p,split=2[hls][raw];[raw]${sample}[${SAMPLE_FILTER_LABEL}]`);
+    args.push('-map', '[hls]', ...x264Args(input.hls.segmentSeconds), ...hlsArgs(input));
+    args.push('-map', `[${SAMPLE_FILTER_LABEL}]`, ...jpegArgs(ingest));
+  } else {
+    args.push('-map', '0:v:0', '-c:v', 'copy', ...hlsArgs(input));
+    args.push('-map', '0:v:0', '-vf', sample, ...jpegArgs(ingest));
+  }
+  return { args, decode, encode, ...size };
+}
+
+function x264Args(segmentSeconds: number): string[] {
+  return [
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
+    // A keyframe at every segment boundary: segments cut on time, and keyframe sampling stays possible downstream.
+    '-force_key_frames', `expr:gte(t,n_forced*${segmentSeconds})`, '-sc_threshold', '0',
+  ];
+}
+
+function hlsArgs(input: RunArgsInput): string[] {
+  const { hls, hlsDir, startNumber } = input;
+  return [
+    '-an', '-f', 'hls',
+    '-hls_time', String(hls.segmentSeconds),
+    '-hls_list_size', String(hls.liveSegments),
+    // No delete_segments: retention moves segments leaving the window into the recordings folder.
+    '-hls_flags', 'program_date_time+independent_segments+temp_file',
+    '-start_number', String(startNumber),
+    '-hls_segment_filename', join(hlsDir, 'seg-%d.ts'),
+    join(hlsDir, LIVE_PLAYLIST),
+  ];
+}
+
+function jpegArgs(ingest: IngestConfig): string[] {
+  // passthrough: without it ffmpeg duplicates sampled frames back to the source rate.
+  // One encoder thread: the threaded MJPEG encoder holds one frame back (~0.5 s extra latency at 2 fps).
+  return [
+    '-an', '-fps_mode', 'passthrough', '-c:v', 'mjpeg', '-q:v', String(ingest.jpegQuality), '-threads:v', '1',
+    '-f', 'image2pipe', 'pipe:1',
+  ];
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

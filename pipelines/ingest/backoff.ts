@@ -1,0 +1,18 @@
+// Restart backoff as data (config ingest.backoff) read by one pure function, so policy changes never touch
+// the supervisor's control flow.
+import type { BackoffPolicy } from '../../config/schema.ts';
+
+/**
+ * Delay before the next restart. `failures` counts consecutive runs that ended without staying live for
+ * `policy.resetAfterMs` (1 for the first restart).
+ */
+export function restartDelay(policy: BackoffPolicy, failures: number): number {
+  if (failures <= 0) return 0;
+  const delay = policy.initialMs * policy.factor ** (failures - 1);
+  return Math.min(policy.maxMs, Math.round(delay));
+}
+
+/** Failure count after a run ended: a run that stayed live long enough starts the sequence over. */
+export function nextFailureCount(policy: BackoffPolicy, failures: number, liveMs: number): number {
+  return liveMs >= policy.resetAfterMs ? 1 : failures + 1;
+}
