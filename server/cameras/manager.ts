@@ -1,0 +1,175 @@
+// CameraManager: owns one CameraSupervisor per configured camera and republishes their events as
+// wire-safe values (CameraInfo, FrameEvent). Consumes the frozen config; emits `camera` on every state
+// change or new run, and `frame` for every sampled frame (with the JPEG, for in-process consumers).
+// A supervisor that throws on construction or start leaves its camera offline; the others run on.
+import type { EventEmitter } from 'node:events';
+import type { VigilConfig, CameraConfig, IngestConfig, HlsConfig, RecordingConfig } from '../../config/schema.ts';
+import type { CameraSnapshot, CameraSupervisorEvents, Frame } from '../../pipelines/ingest/types.ts';
+import type { CameraInfo, FrameEvent } from '../wire.ts';
+import { scrub, secretsOf } from '../../config/redact.ts';
+import type { Logger } from '../log.ts';
+import { SafeEmitter } from './safe-emitter.ts';
+
+/** The part of pipelines/ingest CameraSupervisor the server relies on. */
+export interface Supervisor extends EventEmitter<CameraSupervisorEvents> {
+  start(): void;
+  close(): Promise<void>;
+  snapshot(): CameraSnapshot;
+  stderrTail(): string[];
+}
+
+export interface SupervisorOptions {
+  camera: CameraConfig;
+  ingest: IngestConfig;
+  hls: HlsConfig;
+  recording: RecordingConfig;
+  dataDir: string;
+  logger: Logger;
+}
+
+export type SupervisorFactory = (opts: SupervisorOptions) => Supervisor;
+
+export interface CameraManagerEvents {
+  [k: string]: unknown[];
+  camera: [CameraInfo];
+  frame: [Frame];
+}
+
+interface Slot {
+  config: CameraConfig;
+  supervisor: Supervisor | null;
+  /** Used when there is no supervisor (disabled, or it failed to start). */
+  fallback: CameraSnapshot;
+  secrets: string[];
+}
+
+export const hlsUrl = (id: string) => `/hls/${encodeURIComponent(id)}/live.m3u8`;
+
+export class CameraManager extends SafeEmitter<CameraManagerEvents> {
+  private readonly slots = new Map<string, Slot>();
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: Readonly<VigilConfig>,
+    private readonly factory: SupervisorFactory,
+    private readonly log: Logger,
+  ) {
+    super(log);
+    for (const cam of config.cameras) this.slots.set(cam.id, this.emptySlot(cam));
+  }
+
+  /** Creates and starts every enabled camera's supervisor; never throws for a single camera's fault. */
+  start(): void {
+    for (const slot of this.slots.values()) if (slot.config.enabled) this.startOne(slot);
+  }
+
+  has(id: string): boolean {
+    return this.slots.has(id);
+  }
+
+  list(): CameraInfo[] {
+    return [...this.slots.keys()].map((id) => this.get(id) as CameraInfo);
+  }
+
+  get(id: string): CameraInfo | null {
+    const slot = this.slots.get(id);
+    if (!slot) return null;
+    return toCameraInfo(safeSnapshot(slot), slot.secrets);
+  }
+
+  /** Closes every supervisor (their ffmpeg children exit); idempotent. */
+  close(): Promise<void> {
+    this.closing ??= Promise.allSettled(
+      [...this.slots.values()].map(async (slot) => {
+        const sup = slot.supervisor;
+        if (!sup) return;
+        try {
+          await sup.close();
+        } catch (err) {
+          this.log.error({ camera: slot.config.id, err }, 'camera supervisor failed to close');
+        }
+      }),
+    ).then(() => undefined);
+    return this.closing;
+  }
+
+  private emptySlot(cam: CameraConfig): Slot {
+    return {
+      config: cam,
+      supervisor: null,
+      secrets: secretsOf(cam.source),
+      fallback: {
+        id: cam.id,
+        name: cam.name ?? cam.id,
+        state: cam.enabled ? 'connecting' : 'disabled',
+        reason: cam.enabled ? null : 'disabled in the configuration',
+        run: 0,
+        lastFramePdt: null,
+        framesSampled: 0,
+        framesDropped: 0,
+        restarts: 0,
+        decode: cam.decode === 'keyframes' ? 'keyframes' : 'all',
+        sampleInterval: cam.sampleInterval,
+      },
+    };
+  }
+
+  private startOne(slot: Slot): void {
+    const id = slot.config.id;
+    const logger = this.log.child({ camera: id });
+    try {
+      const sup = this.factory({
+        camera: slot.config,
+        ingest: this.config.ingest,
+        hls: this.config.hls,
+        recording: this.config.recording,
+        dataDir: this.config.server.dataDir,
+        logger,
+      });
+      slot.supervisor = sup;
+      // An 'error' event without a listener would throw inside the supervisor; report it instead.
+      (sup as EventEmitter).on('error', (err: unknown) => logger.error({ err }, 'camera supervisor error'));
+      sup.on('state', (snap) => this.emit('camera', toCameraInfo(snap, slot.secrets)));
+      sup.on('run', (snap) => this.emit('camera', toCameraInfo(snap, slot.secrets)));
+      sup.on('frame', (frame) => this.emit('frame', frame));
+      sup.start();
+    } catch (err) {
+      slot.supervisor = null;
+      const reason = scrub(`failed to start: ${(err as Error)?.message ?? String(err)}`, slot.secrets);
+      slot.fallback = { ...slot.fallback, state: 'offline', reason };
+      logger.error({ reason }, 'camera failed to start');
+      this.emit('camera', toCameraInfo(slot.fallback, slot.secrets));
+    }
+  }
+}
+
+function safeSnapshot(slot: Slot): CameraSnapshot {
+  if (!slot.supervisor) return slot.fallback;
+  try {
+    return slot.supervisor.snapshot();
+  } catch {
+    return { ...slot.fallback, state: 'offline', reason: 'camera status unavailable' };
+  }
+}
+
+/** Copies only the public fields: whatever else a snapshot carries never reaches a browser. */
+export function toCameraInfo(s: CameraSnapshot, secrets: readonly string[] = []): CameraInfo {
+  return {
+    id: s.id,
+    name: scrub(s.name, secrets),
+    state: s.state,
+    reason: s.reason === null ? null : scrub(s.reason, secrets),
+    run: s.run,
+    lastFramePdt: s.lastFramePdt,
+    framesSampled: s.framesSampled,
+    framesDropped: s.framesDropped,
+    restarts: s.restarts,
+    hls: hlsUrl(s.id),
+    sampleInterval: s.sampleInterval,
+    decode: s.decode,
+  };
+}
+
+export function toFrameEvent(f: Frame): FrameEvent {
+  return { camera: f.camera, run: f.run, seq: f.seq, pdt: f.pdt, width: f.width, height: f.height };
+}

@@ -1,0 +1,34 @@
+// A typed emitter whose listeners cannot hurt the emitter or each other: a throwing (or rejecting)
+// listener is logged and skipped, the remaining listeners still run. One camera's or one socket's
+// fault must never reach the ingest loop that emitted the event.
+import type { Logger } from '../log.ts';
+
+type EventMap = Record<string, unknown[]>;
+type Listener<A extends unknown[]> = (...args: A) => unknown;
+
+export class SafeEmitter<E extends EventMap> {
+  private readonly listeners: { [K in keyof E]?: Set<Listener<E[K]>> } = {};
+
+  constructor(private readonly emitterLog: Logger) {}
+
+  on<K extends keyof E>(event: K, fn: Listener<E[K]>): () => void {
+    const set = (this.listeners[event] ??= new Set());
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  protected emit<K extends keyof E>(event: K, ...args: E[K]): void {
+    for (const fn of this.listeners[event] ?? []) {
+      try {
+        const r = fn(...args);
+        if (r instanceof Promise) r.catch((err: unknown) => this.listenerFailed(event, err));
+      } catch (err) {
+        this.listenerFailed(event, err);
+      }
+    }
+  }
+
+  private listenerFailed(event: keyof E, err: unknown): void {
+    this.emitterLog.error({ event: String(event), err }, 'event listener threw; isolated');
+  }
+}

@@ -1,0 +1,49 @@
+// socket.io hub for the dashboard: one room per camera. A client `watch`es a camera to join its room
+// (the ack carries the camera's current state, so a reconnect resyncs in one round trip); the room
+// then gets that camera's state changes and, as volatile messages, its sampled-frame events.
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '../wire.ts';
+import { toFrameEvent, type CameraManager } from '../cameras/manager.ts';
+import type { Logger } from '../log.ts';
+
+export type VigilIo = Server<ClientToServerEvents, ServerToClientEvents>;
+
+const room = (cameraId: string) => `camera:${cameraId}`;
+
+export class SocketHub {
+  readonly io: VigilIo;
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(
+    http: HttpServer,
+    private readonly cameras: CameraManager,
+    private readonly log: Logger,
+  ) {
+    // destroyUpgrade: false leaves other upgrade paths (/api/stream) to their own handler.
+    this.io = new Server(http, { serveClient: false, destroyUpgrade: false, cors: { origin: false } });
+    this.io.on('connection', (socket) => {
+      socket.emit('cameras', this.cameras.list());
+      socket.on('watch', (id, ack) => {
+        const cam = typeof id === 'string' ? this.cameras.get(id) : null;
+        if (cam) void socket.join(room(cam.id));
+        if (typeof ack === 'function') ack(cam);
+      });
+      socket.on('unwatch', (id) => {
+        if (typeof id === 'string') void socket.leave(room(id));
+      });
+    });
+    this.unsubscribe.push(
+      cameras.on('camera', (cam) => void this.io.to(room(cam.id)).emit('camera', cam)),
+      cameras.on('frame', (f) => void this.io.to(room(f.camera)).volatile.emit('frame', toFrameEvent(f))),
+    );
+  }
+
+  /** Disconnects every client; the HTTP server itself is closed by its owner. */
+  async close(): Promise<void> {
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.io.disconnectSockets(true);
+    this.io.engine.close();
+    this.log.debug('socket.io hub closed');
+  }
+}

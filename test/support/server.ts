@@ -1,0 +1,110 @@
+// Test helpers for the server: a scriptable in-memory camera supervisor, and a server on port 0 with a
+// fresh data directory. Integration tests that need real ffmpeg use the real CameraSupervisor instead.
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateConfig } from '../../config/load.ts';
+import type { VigilConfigInput } from '../../config/schema.ts';
+import type { CameraSnapshot, CameraSupervisorEvents, Frame } from '../../pipelines/ingest/types.ts';
+import { startServer, type RunningServer, type StartOptions } from '../../server/app.ts';
+import type { Supervisor, SupervisorOptions } from '../../server/cameras/manager.ts';
+
+export class FakeSupervisor extends EventEmitter<CameraSupervisorEvents> implements Supervisor {
+  closed = false;
+  private snap: CameraSnapshot;
+  private seq = 0;
+
+  constructor(readonly opts: SupervisorOptions) {
+    super();
+    const c = opts.camera;
+    this.snap = {
+      id: c.id,
+      name: c.name ?? c.id,
+      state: 'connecting',
+      reason: null,
+      run: 0,
+      lastFramePdt: null,
+      framesSampled: 0,
+      framesDropped: 0,
+      restarts: 0,
+      decode: 'all',
+      sampleInterval: c.sampleInterval,
+    };
+  }
+
+  start(): void {
+    this.snap = { ...this.snap, run: this.snap.run + 1 };
+    this.emit('run', this.snapshot());
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  snapshot(): CameraSnapshot {
+    return { ...this.snap };
+  }
+
+  stderrTail(): string[] {
+    return [];
+  }
+
+  setState(patch: Partial<CameraSnapshot>): void {
+    this.snap = { ...this.snap, ...patch };
+    this.emit('state', this.snapshot());
+  }
+
+  emitFrame(pdt = Date.now()): Frame {
+    const frame: Frame = { camera: this.snap.id, run: this.snap.run, seq: this.seq++, pts: this.seq, pdt, jpeg: Buffer.alloc(4), width: 1288, height: 728 };
+    this.snap = { ...this.snap, framesSampled: this.snap.framesSampled + 1, lastFramePdt: pdt };
+    this.emit('frame', frame);
+    return frame;
+  }
+}
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  clientDir: string;
+  fakes: Map<string, FakeSupervisor>;
+  /** Closes the server and removes its temporary folders. */
+  dispose(): Promise<void>;
+}
+
+/** Starts a server on 127.0.0.1:0. Without `real`, cameras get FakeSupervisors and a stub dashboard. */
+export async function startTestServer(
+  config: Partial<VigilConfigInput> = {},
+  opts: StartOptions & { real?: boolean } = {},
+): Promise<TestServer> {
+  const root = mkdtempSync(join(tmpdir(), 'vigil-server-'));
+  const dataDir = join(root, 'data');
+  let clientDir = opts.clientDir;
+  if (!clientDir && !opts.real) {
+    clientDir = join(root, 'dist');
+    mkdirSync(join(clientDir, 'assets'), { recursive: true });
+    writeFileSync(join(clientDir, 'index.html'), '<!doctype html><title>Vigil</title><div id="app"></div>');
+    writeFileSync(join(clientDir, 'assets', 'app.js'), 'console.log("vigil")');
+  }
+  const cfg = validateConfig({ ...config, server: { host: '127.0.0.1', port: 0, dataDir } });
+  const fakes = new Map<string, FakeSupervisor>();
+  const startOpts: StartOptions = { ...opts, ...(clientDir ? { clientDir } : {}) };
+  if (!opts.real && !opts.supervisorFactory) {
+    startOpts.supervisorFactory = (o) => {
+      const f = new FakeSupervisor(o);
+      fakes.set(o.camera.id, f);
+      return f;
+    };
+    startOpts.hlsDirOf ??= (d, id) => join(d, 'hls', id);
+  }
+  const server = await startServer(cfg, startOpts);
+  return {
+    ...server,
+    dataDir,
+    clientDir: clientDir ?? '',
+    fakes,
+    async dispose() {
+      await server.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
