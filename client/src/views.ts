@@ -1,0 +1,157 @@
+// Views: the camera grid (#/) and one camera (#/camera/<id>). Each view owns its players and room
+// subscriptions and releases them when the route changes.
+import type { CameraInfo } from '../../server/wire.ts';
+import type { FrameBuffer } from './frames.ts';
+import { CameraPlayer } from './player.ts';
+import type { SocketProvider } from './socket.ts';
+
+export interface View {
+  update(cams: CameraInfo[]): void;
+  camera(cam: CameraInfo): void;
+  players(): CameraPlayer[];
+  destroy(): void;
+}
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  el.className = cls;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function badge(cam: CameraInfo): HTMLSpanElement {
+  const b = h('span', 'badge');
+  b.dataset.state = cam.state;
+  b.textContent = cam.state;
+  if (cam.reason) b.title = cam.reason;
+  return b;
+}
+
+class Tile {
+  readonly el = h('article', 'tile');
+  readonly player: CameraPlayer;
+  private readonly head = h('header', 'tile-head');
+  private readonly reason = h('p', 'reason');
+  private readonly stats = h('p', 'stats');
+
+  constructor(
+    private cam: CameraInfo,
+    frames: FrameBuffer,
+    private readonly detailed: boolean,
+  ) {
+    this.player = new CameraPlayer(cam, frames);
+    this.el.dataset.camera = cam.id;
+    this.el.append(this.head, this.player.el, this.reason);
+    if (detailed) this.el.append(this.stats);
+    this.render();
+  }
+
+  update(cam: CameraInfo): void {
+    this.cam = cam;
+    this.player.update(cam);
+    this.render();
+  }
+
+  renderStats(): void {
+    if (!this.detailed) return;
+    const c = this.cam;
+    const d = this.player.overlay.debug;
+    const lat = this.player.latencyMs;
+    this.stats.textContent =
+      `run ${c.run} · sampled ${c.framesSampled} · dropped ${c.framesDropped} · restarts ${c.restarts}` +
+      ` · latency vs PDT ${lat === null ? '–' : `${(lat / 1000).toFixed(2)} s`} · markers ${d.drawnCount}`;
+  }
+
+  private render(): void {
+    const c = this.cam;
+    const title = this.detailed ? h('h1', 'name', c.name) : h('a', 'name', c.name);
+    if (title instanceof HTMLAnchorElement) title.href = `#/camera/${encodeURIComponent(c.id)}`;
+    this.head.replaceChildren(title, badge(c));
+    this.reason.textContent = c.state === 'live' ? '' : c.reason ?? (c.state === 'connecting' ? 'connecting to the camera…' : '');
+    this.el.dataset.state = c.state;
+    this.renderStats();
+  }
+}
+
+/** Shared by both views: tiles keyed by camera id, rooms watched while a tile exists. */
+class TileSet {
+  private readonly tiles = new Map<string, { tile: Tile; unwatch: () => void }>();
+  private readonly timer = setInterval(() => this.tiles.forEach(({ tile }) => tile.renderStats()), 1000);
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly socket: SocketProvider,
+    private readonly frames: FrameBuffer,
+    private readonly detailed: boolean,
+  ) {}
+
+  sync(cams: CameraInfo[]): void {
+    const ids = new Set(cams.map((c) => c.id));
+    for (const [id, t] of this.tiles) if (!ids.has(id)) this.remove(id, t);
+    for (const cam of cams) {
+      const t = this.tiles.get(cam.id);
+      if (t) t.tile.update(cam);
+      else {
+        const tile = new Tile(cam, this.frames, this.detailed);
+        this.tiles.set(cam.id, { tile, unwatch: this.socket.watch(cam.id) });
+        this.root.append(tile.el);
+      }
+    }
+  }
+
+  camera(cam: CameraInfo): void {
+    this.tiles.get(cam.id)?.tile.update(cam);
+  }
+
+  players(): CameraPlayer[] {
+    return [...this.tiles.values()].map((t) => t.tile.player);
+  }
+
+  destroy(): void {
+    clearInterval(this.timer);
+    for (const [id, t] of this.tiles) this.remove(id, t);
+  }
+
+  private remove(id: string, t: { tile: Tile; unwatch: () => void }): void {
+    t.unwatch();
+    t.tile.player.destroy();
+    t.tile.el.remove();
+    this.tiles.delete(id);
+  }
+}
+
+export function gridView(app: HTMLElement, socket: SocketProvider, frames: FrameBuffer): View {
+  const grid = h('section', 'grid');
+  const empty = h('p', 'empty', 'No cameras configured. Add one under `cameras:` in config/vigil.yaml or with --camera ID=URL.');
+  app.replaceChildren(grid);
+  const tiles = new TileSet(grid, socket, frames, false);
+  return {
+    update(cams) {
+      tiles.sync(cams);
+      if (cams.length === 0) app.replaceChildren(empty);
+      else if (!grid.isConnected) app.replaceChildren(grid);
+    },
+    camera: (cam) => tiles.camera(cam),
+    players: () => tiles.players(),
+    destroy: () => tiles.destroy(),
+  };
+}
+
+export function cameraView(app: HTMLElement, id: string, socket: SocketProvider, frames: FrameBuffer): View {
+  const one = h('section', 'single');
+  const back = h('a', 'back', '← all cameras');
+  back.href = '#/';
+  const missing = h('p', 'empty', `No camera "${id}".`);
+  app.replaceChildren(back, one);
+  const tiles = new TileSet(one, socket, frames, true);
+  return {
+    update(cams) {
+      const cam = cams.find((c) => c.id === id);
+      tiles.sync(cam ? [cam] : []);
+      if (!cam) app.replaceChildren(back, missing);
+    },
+    camera: (cam) => cam.id === id && tiles.camera(cam),
+    players: () => tiles.players(),
+    destroy: () => tiles.destroy(),
+  };
+}
