@@ -71,7 +71,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const port = (http.address() as AddressInfo).port;
   const url = `http://${urlHost(config.server.host)}:${port}/`;
   cameras.start();
-  log.info({ url, cameras: cameras.list().length }, 'server listening');
+  log.info({ dashboard: url, cameras: cameras.list().length }, 'server listening');
 
   let closing: Promise<void> | null = null;
   const close = () =>

@@ -124,7 +124,8 @@ export class CameraManager extends SafeEmitter<CameraManagerEvents> {
         hls: this.config.hls,
         recording: this.config.recording,
         dataDir: this.config.server.dataDir,
-        logger,
+        // The supervisor binds its own camera id (and run); binding it here too would duplicate the key.
+        logger: this.log,
       });
       slot.supervisor = sup;
       // An 'error' event without a listener would throw inside the supervisor; report it instead.
