@@ -25,14 +25,15 @@ const app = document.getElementById('app') as HTMLElement;
 const conn = document.getElementById('conn') as HTMLElement;
 const frames = new FrameBuffer();
 const socket = new SocketProvider();
-let cameras: CameraInfo[] = [];
+/** null until the first list arrives: "no such camera" is only said once we know. */
+let cameras: CameraInfo[] | null = null;
 let view: View | null = null;
 
 function route(): void {
   view?.destroy();
   const m = /^#\/camera\/([^/]+)$/.exec(location.hash);
   view = m ? cameraView(app, decodeURIComponent(m[1] as string), socket, frames) : gridView(app, socket, frames);
-  view.update(cameras);
+  if (cameras) view.update(cameras);
 }
 
 socket.onCameras((cams) => {
@@ -40,8 +41,8 @@ socket.onCameras((cams) => {
   view?.update(cams);
 });
 socket.onCamera((cam) => {
-  const i = cameras.findIndex((c) => c.id === cam.id);
-  if (i >= 0) cameras[i] = cam;
+  const i = cameras?.findIndex((c) => c.id === cam.id) ?? -1;
+  if (cameras && i >= 0) cameras[i] = cam;
   view?.camera(cam);
 });
 socket.onFrame((f) => frames.push(f));

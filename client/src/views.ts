@@ -149,6 +149,7 @@ export function cameraView(app: HTMLElement, id: string, socket: SocketProvider,
       const cam = cams.find((c) => c.id === id);
       tiles.sync(cam ? [cam] : []);
       if (!cam) app.replaceChildren(back, missing);
+      else if (!one.isConnected) app.replaceChildren(back, one);
     },
     camera: (cam) => cam.id === id && tiles.camera(cam),
     players: () => tiles.players(),

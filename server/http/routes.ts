@@ -26,6 +26,7 @@ const HLS_FILE = /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.(m3u8|ts|m4s|mp
 const PLAYLIST_CACHE = 'no-cache, no-store, must-revalidate';
 // Segment names are unique within a run and live a few seconds; a short cache is all they need.
 const SEGMENT_CACHE = 'private, max-age=30';
+const PLAYLIST_WAIT_MS = 4000;
 
 export function buildRouter(d: RouteDeps): Router {
   const r = new Router();
@@ -51,6 +52,10 @@ export function buildRouter(d: RouteDeps): Router {
     if (!HLS_FILE.test(file)) throw notFound('no such HLS file');
     const path = insideFolder(d.hlsDirOf(id), file);
     if (!path) throw notFound('no such HLS file');
+    const state = d.cameras.get(id)?.state;
+    // A camera turns live with its first frame, a moment before its first segment is listed: hold a
+    // playlist request briefly instead of answering 404 to a player that came right on time.
+    if (file.endsWith('.m3u8') && (state === 'live' || state === 'connecting')) await waitForFile(path, PLAYLIST_WAIT_MS, req);
     await sendFile(req, res, path, file.endsWith('.m3u8') ? PLAYLIST_CACHE : SEGMENT_CACHE);
   });
   return r;
@@ -92,6 +97,11 @@ export function checkPath(target: string): string {
   }
   if (raw.includes('//')) throw badRequest('empty path segment');
   return raw;
+}
+
+async function waitForFile(path: string, ms: number, req: IncomingMessage): Promise<void> {
+  const end = Date.now() + ms;
+  while (!existsSync(path) && Date.now() < end && !req.destroyed) await new Promise((r) => setTimeout(r, 100));
 }
 
 function queryOf(target: string): string {

@@ -30,6 +30,7 @@ describe('http routes', () => {
         { id: 'front', name: 'Front door', source: 'testsrc' },
         { id: 'secret', source: SECRET_SOURCE },
         { id: 'off', source: 'testsrc', enabled: false },
+        { id: 'late', source: 'testsrc' },
       ],
     });
     // The supervisor's reason may quote ffmpeg's stderr with the URL in it: the API must scrub it.
@@ -53,13 +54,13 @@ describe('http routes', () => {
     expect(r.status).toBe(200);
     const h = (await r.json()) as HealthInfo;
     expect(h.ok).toBe(true);
-    expect(h.cameras).toBe(3);
+    expect(h.cameras).toBe(4);
     expect(h.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('GET /api/cameras lists public fields only', async () => {
     const cams = (await (await fetch(new URL('/api/cameras', s.url))).json()) as CameraInfo[];
-    expect(cams.map((c) => c.id)).toEqual(['front', 'secret', 'off']);
+    expect(cams.map((c) => c.id)).toEqual(['front', 'secret', 'off', 'late']);
     const front = cams[0]!;
     expect(front).toMatchObject({ name: 'Front door', state: 'connecting', run: 1, hls: '/hls/front/live.m3u8' });
     expect(Object.keys(front).sort()).toEqual(
@@ -100,6 +101,23 @@ describe('http routes', () => {
     expect(seg.headers.get('content-type')).toBe('video/mp2t');
     expect((await seg.arrayBuffer()).byteLength).toBe(188);
     expect((await fetch(new URL('/hls/front/seg-99.ts', s.url))).status).toBe(404);
+  });
+
+  it('holds a live camera\'s playlist request until its first playlist is written', async () => {
+    const dir = join(s.dataDir, 'hls', 'late');
+    const started = Date.now();
+    setTimeout(() => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'live.m3u8'), '#EXTM3U\n');
+    }, 400);
+    s.fakes.get('late')!.setState({ state: 'live' });
+    const r = await fetch(new URL('/hls/late/live.m3u8', s.url));
+    expect(r.status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    // An offline camera's missing playlist is a 404 at once.
+    const t = Date.now();
+    expect((await fetch(new URL('/hls/secret/live.m3u8', s.url))).status).toBe(404);
+    expect(Date.now() - t).toBeLessThan(300);
   });
 
   it.each([
