@@ -1,0 +1,115 @@
+// Builds llama.cpp's own `llama-mtmd-cli` and `llama-server` from the source bundled in the installed
+// node-llama-cpp, against the same prebuilt libraries (libllama, libggml, libllama-common) and the libmtmd
+// objects of Vigil's engine build. They serve as same-run baselines in benchmarks and as the server behind
+// the OpenAI-engine tests. Binaries and objects are cached in pipelines/engine/native/build/tools (gitignored);
+// a rebuild only recompiles what changed.
+//
+//   buildMtmdCli(): Promise<string>     path of llama-mtmd-cli
+//   buildLlamaServer(): Promise<string> path of llama-server
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const native = join(root, 'pipelines', 'engine', 'native');
+const src = join(native, 'llama-src');
+const out = join(native, 'build', 'tools');
+const mtmdLib = join(native, 'build', 'Release', 'mtmd.a');
+
+const FLAGS = [
+  '-O3', '-DNDEBUG', '-std=c++17', '-fPIC', '-pthread', '-w',
+  '-DLLAMA_SHARED', '-DGGML_SHARED',
+  ...['include', 'ggml/include', 'common', 'tools/mtmd', 'tools/server', 'vendor', '.'].map((d) => `-I${join(src, d)}`),
+  `-I${out}`,
+];
+
+/** The CPU variant's bins dir (the tools are baselines on the CPU; GPU variants are the engine's business). */
+function cpuBins(): string {
+  const dir = join(root, 'node_modules', '@node-llama-cpp', `${process.platform}-${process.arch}`, 'bins', `${process.platform}-${process.arch}`);
+  if (!existsSync(dir)) throw new Error(`node-llama-cpp's prebuilt CPU libraries are missing: ${dir}`);
+  return dir;
+}
+
+function ensureEngineBuild(): void {
+  if (existsSync(mtmdLib) && existsSync(src)) return;
+  const r = spawnSync(process.execPath, [join(native, 'build.mjs')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('the engine build (npm run build:engine) failed; llama tools need its libmtmd objects');
+}
+
+function newer(target: string, deps: string[]): boolean {
+  if (!existsSync(target)) return false;
+  const t = statSync(target).mtimeMs;
+  return deps.every((d) => statSync(d).mtimeMs <= t);
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((ok, fail) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', fail);
+    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`${cmd} ${args.slice(-3).join(' ')} failed (${code}):\n${err.slice(-4000)}`))));
+  });
+}
+
+/** Compiles sources to objects (at most `jobs` at a time), skipping up-to-date ones. */
+async function compile(sources: string[], jobs = 2): Promise<string[]> {
+  mkdirSync(join(out, 'obj'), { recursive: true });
+  const objs = sources.map((s) => join(out, 'obj', basename(s).replace(/\.(c|cpp)$/, '.o')));
+  const todo = sources.map((s, i) => [s, objs[i]!] as const).filter(([s, o]) => !newer(o, [s]));
+  const queue = [...todo];
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await run(process.env.CXX ?? 'g++', [...FLAGS, '-c', next[0], '-o', next[1]]);
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, worker));
+  return objs;
+}
+
+async function link(binary: string, objs: string[], extra: string[] = []): Promise<string> {
+  const bins = cpuBins();
+  const libs = ['libllama-common.so', 'libllama.v0.5.0.so', 'libggml.v0.5.0.so', 'libggml-base.so'].filter((l) => existsSync(join(bins, l)));
+  // ggml_backend_load_all() looks for the backend plugins (libggml-cpu-*.so) next to the executable.
+  for (const f of readdirSync(bins).filter((f) => /^libggml-(?!base).*\.so$/.test(f))) {
+    if (!existsSync(join(out, f))) symlinkSync(join(bins, f), join(out, f));
+  }
+  if (newer(binary, [...objs, mtmdLib])) return binary;
+  await run(process.env.CXX ?? 'g++', ['-o', binary, ...objs, mtmdLib, ...extra, `-L${bins}`, ...libs.map((l) => `-l:${l}`), `-Wl,-rpath,${bins}`, '-pthread']);
+  return binary;
+}
+
+/** llama.cpp's multimodal CLI (about 3 s to build once the engine is built). */
+export async function buildMtmdCli(): Promise<string> {
+  ensureEngineBuild();
+  const objs = await compile([join(src, 'tools/mtmd/mtmd-cli.cpp')]);
+  return link(join(out, 'llama-mtmd-cli'), objs);
+}
+
+/** The UI assets header the server includes, generated without assets (the tests need only the API). */
+function writeUiStub(): void {
+  const h = join(out, 'ui.h');
+  const cpp = join(out, 'ui.cpp');
+  if (existsSync(h) && existsSync(cpp)) return;
+  mkdirSync(out, { recursive: true });
+  const fill = (t: string) =>
+    t.replace(/^#cmakedefine .*$/m, '/* no UI assets */').replaceAll('@N_ASSETS@', '0').replace('@ASSET_ARRAYS@', '').replace('@ASSET_TABLE@', '').replace('@USE_GZIP@', 'false');
+  writeFileSync(h, fill(readFileSync(join(src, 'tools/ui/ui.h.in'), 'utf8')));
+  writeFileSync(cpp, fill(readFileSync(join(src, 'tools/ui/ui.cpp.in'), 'utf8')));
+}
+
+/** llama.cpp's HTTP server with the OpenAI-compatible API (about 50 s on 2 cores the first time). */
+export async function buildLlamaServer(): Promise<string> {
+  ensureEngineBuild();
+  writeUiStub();
+  const cmake = readFileSync(join(src, 'tools/server/CMakeLists.txt'), 'utf8');
+  const units = [...cmake.matchAll(/^\s*([\w-]+\.cpp)\s*$/gm)].map((m) => join(src, 'tools/server', m[1]!));
+  const sources = [...new Set([...units, join(src, 'tools/server/main.cpp'), join(out, 'ui.cpp')])];
+  const objs = await compile(sources);
+  return link(join(out, 'llama-server'), objs);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const which = process.argv[2] ?? 'all';
+  if (which === 'cli' || which === 'all') console.log(await buildMtmdCli());
+  if (which === 'server' || which === 'all') console.log(await buildLlamaServer());
+}
