@@ -235,3 +235,16 @@ describe('retry policy', () => {
     expect(serverMessage('Bad Gateway')).toBe('Bad Gateway');
   });
 });
+
+describe('createEngine', () => {
+  it('builds the OpenAI engine from config, with the model override', async () => {
+    const { createEngine } = await import('../../pipelines/engine/create.ts');
+    const { validateConfig } = await import('../../config/load.ts');
+    const cfg = validateConfig({ engine: { kind: 'openai', openai: { family: 'qwen3-vl', model: 'm1' } } });
+    const e = await createEngine(cfg.engine, { model: 'm2' });
+    expect(e).toBeInstanceOf(OpenAIEngine);
+    expect(e.info).toMatchObject({ kind: 'openai', family: 'qwen3-vl', coordinateFrame: 'norm1000', gridFactor: 32, model: 'm2', maxPixels: 1003520 });
+    const viaOverride = await createEngine(validateConfig({}).engine, { kind: 'openai' });
+    expect(viaOverride.info.kind).toBe('openai');
+  });
+});

@@ -1,0 +1,36 @@
+// Picks the engine the config asks for. The local engine (native addon + worker) is imported only when
+// chosen, so `vigil parse` and OpenAI-only setups never load it.
+import type { VisionEngine } from './types.ts';
+import type { EngineConfig } from '../../config/schema.ts';
+import { EngineError } from './types.ts';
+
+export interface EngineOverrides {
+  kind?: 'local' | 'openai';
+  /** Local: text model GGUF path. OpenAI: model name sent with each request. */
+  model?: string;
+  /** Local: vision projector GGUF path. */
+  mmproj?: string;
+}
+
+interface LocalEngineModule {
+  LocalEngine: new (config: EngineConfig) => VisionEngine;
+}
+
+// A variable specifier keeps TypeScript and bundlers from resolving the local engine eagerly.
+const LOCAL_ENGINE_MODULE = './local.ts';
+
+export async function createEngine(config: EngineConfig, overrides: EngineOverrides = {}): Promise<VisionEngine> {
+  const kind = overrides.kind ?? config.kind;
+  if (kind === 'openai') {
+    const { OpenAIEngine, openAIOptionsFromConfig } = await import('./openai.ts');
+    return new OpenAIEngine(openAIOptionsFromConfig(config, overrides.model ? { model: overrides.model } : {}));
+  }
+  if (kind !== 'local') throw new EngineError('NOT_STARTED', `unknown engine kind "${String(kind)}"`, 'use engine.kind local or openai');
+  const local = {
+    ...config.local,
+    ...(overrides.model ? { model: overrides.model } : {}),
+    ...(overrides.mmproj ? { mmproj: overrides.mmproj } : {}),
+  };
+  const { LocalEngine } = (await import(/* @vite-ignore */ LOCAL_ENGINE_MODULE)) as LocalEngineModule;
+  return new LocalEngine({ ...config, kind: 'local', local });
+}
