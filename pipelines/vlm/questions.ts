@@ -147,12 +147,13 @@ const sentence = (t: string) => (/[.?!]$/.test(t.trim()) ? t.trim() : `${t.trim(
 const list = (xs: string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);
 
 /**
- * Token budget of an answer: the longest ASCII answer the schema allows, in characters, plus room for
- * whitespace. A BPE tokenizer spends fewer tokens than characters on such text, so a constrained answer
- * fits; byte-level vocabularies emitting escapes or non-ASCII text can still be cut (the parser copes).
+ * Token budget of an answer: enough for the longest answer the schema allows even when every token is a
+ * single byte and every string character an escape (byte-level vocabularies, random weights), plus
+ * whitespace between tokens. The grammar ends the answer long before this on real models; the budget
+ * only has to guarantee that a constrained answer is never cut (the engine still applies its own cap).
  */
 export function tokenBudget(schema: Record<string, unknown>): number {
-  return Math.min(LIMITS.maxTokens, Math.ceil(maxChars(schema) * 1.1) + 16);
+  return Math.min(LIMITS.maxTokens, Math.ceil(maxChars(schema) * 1.25) + 16);
 }
 
 export function maxChars(s: Record<string, unknown>): number {
@@ -165,7 +166,8 @@ export function maxChars(s: Record<string, unknown>): number {
     case 'number':
       return 24;
     case 'string':
-      return 2 + Number(s.maxLength ?? 1e6);
+      // Worst case per character: a \uXXXX escape (6 bytes), more than any UTF-8 character (4).
+      return 2 + 6 * Number(s.maxLength ?? 1e6);
     case 'array': {
       const item = maxChars(s.items as Record<string, unknown>);
       return 2 + Number(s.maxItems ?? 1e6) * (item + 2);
