@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp';
 import { loadBridge, NATIVE_DIR, type BridgeModel, type BridgeVariant } from './bridge.ts';
-import { stripStopTrigger } from './grammar.ts';
+import { bridgeGrammar } from './grammar.ts';
 import type { FromWorker, ToWorker, WorkerLoadOptions, WorkerQuestion } from './local-protocol.ts';
 import { EngineError, type EngineDevice } from './types.ts';
 
@@ -89,7 +89,7 @@ async function grammarFor(schema: Record<string, unknown>): Promise<string> {
   const key = JSON.stringify(schema);
   let g = grammars.get(key);
   if (g === undefined) {
-    g = stripStopTrigger((await llama!.createGrammarForJsonSchema(schema as never)).grammar);
+    g = bridgeGrammar((await llama!.createGrammarForJsonSchema(schema as never)).grammar);
     grammars.set(key, g);
   }
   return g;
