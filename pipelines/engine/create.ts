@@ -12,13 +12,6 @@ export interface EngineOverrides {
   mmproj?: string;
 }
 
-interface LocalEngineModule {
-  LocalEngine: new (config: EngineConfig) => VisionEngine;
-}
-
-// A variable specifier keeps TypeScript and bundlers from resolving the local engine eagerly.
-const LOCAL_ENGINE_MODULE = './local.ts';
-
 export async function createEngine(config: EngineConfig, overrides: EngineOverrides = {}): Promise<VisionEngine> {
   const kind = overrides.kind ?? config.kind;
   if (kind === 'openai') {
@@ -31,6 +24,6 @@ export async function createEngine(config: EngineConfig, overrides: EngineOverri
     ...(overrides.model ? { model: overrides.model } : {}),
     ...(overrides.mmproj ? { mmproj: overrides.mmproj } : {}),
   };
-  const { LocalEngine } = (await import(/* @vite-ignore */ LOCAL_ENGINE_MODULE)) as LocalEngineModule;
-  return new LocalEngine({ ...config, kind: 'local', local });
+  const { LocalEngine } = await import('./local.ts');
+  return new LocalEngine({ local, minPixels: config.minPixels, maxPixels: config.maxPixels });
 }

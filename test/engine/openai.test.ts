@@ -247,4 +247,12 @@ describe('createEngine', () => {
     const viaOverride = await createEngine(validateConfig({}).engine, { kind: 'openai' });
     expect(viaOverride.info.kind).toBe('openai');
   });
+
+  it('builds the local engine (not started) with model paths from the overrides', async () => {
+    const { createEngine } = await import('../../pipelines/engine/create.ts');
+    const { validateConfig } = await import('../../config/load.ts');
+    const e = await createEngine(validateConfig({ engine: { maxPixels: 200704 } }).engine, { model: '/models/a.gguf', mmproj: '/models/mmproj-a.gguf' });
+    expect(e.info).toMatchObject({ kind: 'local', family: 'qwen2.5-vl', gridFactor: 28, model: 'a.gguf', maxPixels: 200704 });
+    await e.close();
+  });
 });

@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { chatReply, startFakeOpenAI, type FakeOpenAI } from '../fixtures/vlm/openai-server.ts';
+import { writeTinyQwen25VL } from '../fixtures/gguf/index.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
 
-function vigil(args: string[], stdin = '', env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function vigil(args: string[], stdin = '', env: Record<string, string> = {}, cwd = dir): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((ok, fail) => {
-    const p = spawn(process.execPath, [join(root, 'bin', 'vigil.mjs'), ...args], { cwd: dir, env: { ...process.env, ...env, VIGIL_LOG_LEVEL: 'silent' } });
+    const p = spawn(process.execPath, [join(root, 'bin', 'vigil.mjs'), ...args], { cwd, env: { ...process.env, ...env, VIGIL_LOG_LEVEL: 'silent' } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -133,4 +134,28 @@ describe('vigil ask (OpenAI engine against a recording HTTP server)', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read image .*nope\.jpg \(ENOENT\)/);
   });
+});
+
+describe('vigil ask (local engine, random-weight Qwen2.5-VL pair)', () => {
+  it('answers a yes/no question in-process-isolated and reports the grid size and timings', async () => {
+    const pair = writeTinyQwen25VL(join(dir, 'tiny'));
+    const image = join(dir, 'yard.jpg');
+    await sharp({ create: { width: 320, height: 240, channels: 3, background: '#357' } }).jpeg().toFile(image);
+    // Run from the repository: the local engine's worker currently resolves `--import tsx` from the cwd.
+    const r = await vigil(['ask', image, 'Is the gate open?', '--kind', 'yesno', '--engine', 'local', '--model', pair.model, '--mmproj', pair.mmproj], '', {}, root);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(['yes', 'no']).toContain(out.answer);
+    expect(out.engine).toMatchObject({ kind: 'local', family: 'qwen2.5-vl' });
+    expect(out.sent).toEqual({ width: 308, height: 252 });
+    expect(out.timings.outputTokens).toBeGreaterThan(0);
+    expect(existsSync(join(dir, 'yard.annotated.jpg'))).toBe(true);
+  }, 120_000);
+
+  it('a missing model file prints the engine code and hint, exit 1', async () => {
+    const r = await vigil(['ask', join(dir, 'yard.jpg'), 'person', '--engine', 'local', '--model', join(dir, 'nope.gguf'), '--mmproj', join(dir, 'nope-mmproj.gguf')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\[MODEL_MISSING\]/);
+    expect(r.stderr).toMatch(/hint: /);
+  }, 60_000);
 });
