@@ -13,6 +13,13 @@ export function isComplete(v: unknown): boolean {
 
 /** Every top-level JSON value in the text: inside ```fences when there are any, else anywhere. */
 export function readJsonValues(text: string): unknown[] {
+  // Constrained answers are plain JSON: take the fast path first.
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null) return [v];
+  } catch {
+    /* not plain JSON */
+  }
   const fenced = fencedBodies(text);
   if (fenced.length > 0) {
     const values = fenced.flatMap(scanValues);
