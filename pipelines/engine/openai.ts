@@ -11,6 +11,10 @@ import { FAMILIES } from '../vlm/families.ts';
 import { DEFAULT_RETRY, Limiter, isRetriableStatus, retryDelayMs, serverMessage, sleep, type RetryPolicy } from './openai-http.ts';
 import { childLogger } from '../../server/log.ts';
 
+/** llama.cpp (tools/mtmd) default image token limits for Qwen2.5-VL; vLLM's processor limits are wider. */
+export const SERVER_MIN_IMAGE_TOKENS = 8;
+export const SERVER_MAX_IMAGE_TOKENS = 4096;
+
 export interface OpenAIEngineOptions {
   baseUrl: string;
   model: string;
@@ -62,13 +66,16 @@ export class OpenAIEngine implements VisionEngine {
 
   constructor(private readonly opts: OpenAIEngineOptions) {
     const fam = FAMILIES[opts.family];
+    const tokenPixels = fam.gridFactor * fam.gridFactor;
     this.info = {
       kind: 'openai',
       family: opts.family,
       coordinateFrame: fam.coordinateFrame,
       gridFactor: fam.gridFactor,
-      minPixels: opts.minPixels,
-      maxPixels: opts.maxPixels,
+      // Stay inside llama.cpp's default image token limits (8..4096 for Qwen-VL): outside them its server
+      // resizes the image again (measured: a 56x56 image became 9 tokens) and pixel answers stop mapping back.
+      minPixels: Math.max(opts.minPixels, SERVER_MIN_IMAGE_TOKENS * tokenPixels),
+      maxPixels: Math.min(opts.maxPixels, SERVER_MAX_IMAGE_TOKENS * tokenPixels),
       device: 'remote',
       contextSize: opts.contextSize ?? 0,
       model: opts.model,

@@ -69,7 +69,7 @@ afterAll(async () => {
   clearTimeout(t);
 });
 
-function engine(): OpenAIEngine {
+function engine(maxPixels = 112 * 112): OpenAIEngine {
   return new OpenAIEngine({
     baseUrl: `${baseUrl}/v1`,
     model: 'tiny-qwen2.5-vl',
@@ -78,7 +78,7 @@ function engine(): OpenAIEngine {
     concurrency: 1,
     maxAnswerTokens: TOKENS,
     minPixels: 3136,
-    maxPixels: 112 * 112,
+    maxPixels,
     retry: { ...DEFAULT_RETRY, retries: 0 },
   });
 }
@@ -172,4 +172,29 @@ describe('OpenAIEngine -> llama-server (random-weight Qwen2.5-VL)', () => {
     expect(out.error).toBeUndefined();
     expect(existsSync(join(dir, 'gate.annotated.jpg'))).toBe(true);
   }, 150_000);
+
+  it('images on the grid reach the model unresized (prompt tokens grow by exactly the image tokens)', async () => {
+    const e = engine(1003520);
+    await e.start();
+    try {
+      const q = buildQuestion('yesno', 'Is it dark?', { family: 'qwen2.5-vl', id: 'dark' });
+      const promptTokens = async (w: number, h: number) => {
+        const src = await sharp({ create: { width: w, height: h, channels: 3, background: '#111' } }).jpeg().toBuffer();
+        const { image, sent } = await prepareImage(src, e.info);
+        const [a] = await e.ask({ frames: [image], questions: [q] });
+        return { sent, tokens: a!.timings.promptTokens };
+      };
+      // One image token per 28x28 block (patch 14, merge 2).
+      const a = await promptTokens(112, 84); // 4x3 = 12 tokens
+      const b = await promptTokens(224, 168); // 8x6 = 48 tokens
+      expect(b.tokens - a.tokens).toBe(36);
+      // 56x56 would be 4 tokens, under llama.cpp's minimum of 8 (it would resize it again); the engine's
+      // pixel floor sends it at 84x84 (9 tokens) itself, so the size the model saw is the size Vigil knows.
+      const c = await promptTokens(56, 56);
+      expect(c.sent).toEqual({ width: 84, height: 84 });
+      expect(c.tokens - a.tokens).toBe(9 - 12);
+    } finally {
+      await e.close();
+    }
+  }, 120_000);
 });

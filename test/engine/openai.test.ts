@@ -212,6 +212,15 @@ describe('OpenAIEngine against a recording HTTP server', () => {
   });
 });
 
+describe('OpenAIEngine.info', () => {
+  it("keeps the pixel budget inside llama.cpp's 8..4096 image tokens, so no server resizes again", () => {
+    const e = makeEngine('http://127.0.0.1:9/v1', { minPixels: 3136, maxPixels: 1e8 });
+    expect([e.info.minPixels, e.info.maxPixels]).toEqual([8 * 784, 4096 * 784]);
+    const q3 = makeEngine('http://127.0.0.1:9/v1', { family: 'qwen3-vl', minPixels: 3136, maxPixels: 1003520 });
+    expect([q3.info.minPixels, q3.info.maxPixels]).toEqual([8 * 1024, 1003520]);
+  });
+});
+
 describe('retry policy', () => {
   const p = { ...DEFAULT_RETRY, jitter: 0 };
   it('backs off exponentially up to the cap', () => {
