@@ -34,7 +34,7 @@ export async function run(): Promise<void> {
   const p3 = timeIt('parseAnswer truncated at 80%', 20000, () => parseAnswer(cut, ctx));
   console.log(`ratios vs JSON.parse: clean ${(p1 / base).toFixed(1)}x, fenced ${(p2 / base).toFixed(1)}x, truncated ${(p3 / base).toFixed(1)}x`);
 
-  const frame = await sharp({ create: { width: 1920, height: 1080, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg({ quality: 85 }).toBuffer();
+  const frame = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg({ quality: 85 }).toBuffer();
   const grid = { gridFactor: 28, minPixels: 3136, maxPixels: 1003520 };
   const dec = await timeAsync('baseline: sharp decode + re-encode 1080p', 20, () => sharp(frame).jpeg({ quality: 90 }).toBuffer());
   const prep = await timeAsync('prepareImage 1080p -> 1316x728', 20, () => prepareImage(frame, grid));
