@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { VigilConfig } from '../../config/schema.ts';
 
@@ -61,7 +61,8 @@ async function ffmpegList(ffmpeg: string, kind: 'encoders' | 'filters' | 'muxers
   const { stdout } = await run(ffmpeg, ['-hide_banner', `-${kind}`], { timeout: 10_000, maxBuffer: 4 << 20 });
   const names = new Set<string>();
   for (const line of stdout.split('\n')) {
-    const m = /^\s*[A-Z.|]{2,}\s+(\S+)/.exec(line);
+    // Entry lines are a flags column then the name; legend lines have "=" where the name would be.
+    const m = /^\s*[A-Z.|]{1,8}\s+([\w,-]+)\s/.exec(line);
     if (m?.[1]) for (const n of m[1].split(',')) names.add(n);
   }
   return names;
@@ -122,7 +123,7 @@ export const dataDirCheck: Check = {
     const dir = resolve(ctx.config.server.dataDir);
     const probe = join(dir, `.doctor-${process.pid}`);
     try {
-      mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
       writeFileSync(probe, 'ok');
       rmSync(probe);
       return { ok: true, detail: `${dir} is writable` };
@@ -131,6 +132,14 @@ export const dataDirCheck: Check = {
     }
   },
 };
+
+/** mkdir -p one level at a time: Node's recursive mkdir can spin forever under /proc and /sys. */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  mkdirSync(dir);
+}
 
 export const dashboardCheck: Check = {
   name: 'dashboard build',
