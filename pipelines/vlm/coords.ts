@@ -51,8 +51,9 @@ export function boxToSource(v: readonly unknown[], yFirst: boolean, m: Mapping):
   return r.x2 > r.x1 && r.y2 > r.y1 ? r : null;
 }
 
-/** A point [x, y] in source pixels, clipped to the frame; null when not two finite numbers. */
-export function pointToSource(v: readonly unknown[], m: Mapping): { x: number; y: number } | null {
+/** A point [x, y] (or [y, x] when `yFirst`) in source pixels, clipped to the frame; null when not two finite numbers. */
+export function pointToSource(v: readonly unknown[], m: Mapping, yFirst = false): { x: number; y: number } | null {
   if (v.length !== 2 || !v.every((n) => typeof n === 'number' && Number.isFinite(n))) return null;
-  return { x: clamp(mapX(v[0] as number, m), m.source.width), y: clamp(mapY(v[1] as number, m), m.source.height) };
+  const [x, y] = (yFirst ? [v[1], v[0]] : v) as [number, number];
+  return { x: clamp(mapX(x, m), m.source.width), y: clamp(mapY(y, m), m.source.height) };
 }

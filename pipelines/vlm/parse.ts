@@ -110,7 +110,8 @@ function toBox(o: Obj, m: Mapping, ctx: ParseContext): Box | null {
 
 function toPoint(o: Obj, m: Mapping, ctx: ParseContext): Point | null {
   const key = POINT_KEYS.find((k) => Array.isArray(o[k]))!;
-  const p = pointToSource(o[key] as unknown[], m);
+  // `point` is Gemini's key ([y, x]) when the answer comes from Gemini; `point_2d` is always [x, y].
+  const p = pointToSource(o[key] as unknown[], m, key === 'point' && FAMILIES[ctx.family].yFirst);
   if (!p) return null;
   const attributes = attributesOf(o, ctx);
   return { label: labelOf(o, ctx), ...p, ...(Object.keys(attributes).length ? { attributes } : {}) };

@@ -57,7 +57,7 @@ export function buildQuestion(kind: QuestionKind, text: string, opts: QuestionOp
       schema = shape.boxList();
       break;
     case 'point':
-      prompt = pointPrompt(target, keypoints, valued);
+      prompt = pointPrompt(target, opts.family, keypoints, valued);
       schema = shape.pointList(keypoints);
       break;
     case 'count':
@@ -84,8 +84,10 @@ function detectPrompt(target: string, family: ModelFamily, attrs: AttributeSpec[
   return `Outline the position of each ${target} and output all the coordinates in JSON format.${extra}`;
 }
 
-function pointPrompt(target: string, keypoints: AttributeSpec[], attrs: AttributeSpec[]): string {
-  const extra = attrs.length ? ` Each entry also has ${attrs.map(attributeWording).join(', ')}.` : '';
+function pointPrompt(target: string, family: ModelFamily, keypoints: AttributeSpec[], attrs: AttributeSpec[]): string {
+  const extra =
+    (FAMILIES[family].pointKey === 'point' ? ' Each entry has the point in "point" as [y, x] normalized to 0-1000 and a "label".' : '') +
+    (attrs.length ? ` Each entry also has ${attrs.map(attributeWording).join(', ')}.` : '');
   if (keypoints.length === 0) return `Point to each ${target} and output all the coordinates in JSON format.${extra}`;
   const names = keypoints.map((k) => k.name.replace(/_/g, ' '));
   return (
@@ -124,7 +126,8 @@ class Shapes {
   pointList(keypoints: AttributeSpec[]): Record<string, unknown> {
     const name = keypoints.length ? { type: 'string', enum: keypoints.map((k) => k.name) } : label();
     const object = keypoints.length ? { object: { type: 'integer', minimum: 0, maximum: this.maxItems - 1 } } : {};
-    const item = strictObject({ point_2d: this.coords(2), label: name, ...object, ...this.attrProps() });
+    const key = FAMILIES[this.opts.family].pointKey;
+    const item = strictObject({ [key]: this.coords(2), label: name, ...object, ...this.attrProps() });
     return { type: 'array', items: item, maxItems: this.maxItems * Math.max(1, keypoints.length) };
   }
 

@@ -202,6 +202,13 @@ describe('points', () => {
       { label: 'corner', x: 1280, y: 720 },
     ]);
   });
+  it('Gemini "point" is [y, x] in 0..1000; point_2d stays [x, y] whatever the family', () => {
+    const g: ParseContext = { family: 'gemini', sent: { width: 1000, height: 1000 }, source: { width: 640, height: 480 } };
+    expect(parseAnswer('[{"point": [500, 250], "label": "cup"}, {"point_2d": [500, 250], "label": "pen"}]', g).points).toEqual([
+      { label: 'cup', x: 160, y: 240 },
+      { label: 'pen', x: 320, y: 120 },
+    ]);
+  });
   it('named keypoints carry their object index', () => {
     const r = parseAnswer('[{"point_2d": [10, 20], "label": "head", "object": 0}, {"point_2d": [30, 40], "label": "head", "object": 1}]', ctx);
     expect(r.points.map((p) => [p.label, p.attributes?.object])).toEqual([

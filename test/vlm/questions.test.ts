@@ -62,6 +62,9 @@ describe('buildQuestion', () => {
     expect(item.properties.object).toEqual({ type: 'integer', minimum: 0, maximum: 3 });
     expect(kp.schema.maxItems).toBe(8);
     expect(kp.prompt).toContain('Point to the head and left hand of each person');
+    const g = buildQuestion('point', 'cup', { family: 'gemini' });
+    expect(Object.keys((g.schema.items as Schema).properties)).toEqual(['point', 'label']);
+    expect(g.prompt).toContain('"point" as [y, x] normalized to 0-1000');
   });
 
   it('count: the cookbook "first output bbox ... then answer how many" form', () => {
