@@ -139,6 +139,39 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     expect(browser.errors).toEqual([]);
   });
 
+  it('reloads the player on a new ffmpeg run and stays in sync', async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}#/camera/demo`);
+    await page.waitForFunction(() => (window.__vigil?.overlay?.drawnCount ?? 0) >= 1, null, { timeout: 30_000, polling: 250 });
+    await page.evaluate(() => void (window.__vigil!.overlay!.capture = true));
+    const camera = async () => (await (await fetch(new URL('/api/cameras/demo', server.url))).json()) as CameraInfo;
+    const before = (await camera()).run;
+    // ffmpeg is a child of this test process (the server runs in-process): kill it as a crash would.
+    const ffmpeg = execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    expect(ffmpeg.length).toBe(1);
+    process.kill(ffmpeg[0]!, 'SIGKILL');
+    const killedAt = Date.now();
+    let after = before;
+    while (after === before && Date.now() - killedAt < 15_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = (await camera()).run;
+    }
+    expect(after).toBeGreaterThan(before);
+    await page.waitForFunction((run) => (window.__vigil?.overlay?.matches ?? []).filter((m) => m.run === run).length >= 4, after, { timeout: 30_000, polling: 250 });
+    const resumedMs = Date.now() - killedAt;
+    const matches = (await page.evaluate(() => window.__vigil!.overlay!.matches)) as Match[];
+    const fresh = matches.filter((m) => m.run === after && m.capture);
+    let same = 0;
+    for (const m of fresh) {
+      const s = sampled.get(`${m.run}:${m.seq}`);
+      const shown = await readCounter(Buffer.from(m.capture!.split(',')[1]!, 'base64'));
+      if (s && shown !== null && shown === (await s.counter)) same++;
+    }
+    console.log('run change:', JSON.stringify({ before, after, resumedMs, counterMatches: `${same}/${fresh.length}` }));
+    expect(same).toBeGreaterThanOrEqual(fresh.length - 1);
+    expect(browser.errors).toEqual([]);
+  });
+
   it('shows the camera in the grid with a live badge and opens it', async () => {
     const { page } = browser;
     await page.goto(server.url);
