@@ -25,7 +25,12 @@ export class SocketProvider {
       randomizationFactor: 0.5,
     });
     this.socket.on('connect', () => this.resync());
-    this.socket.on('disconnect', () => this.setState('reconnecting'));
+    this.socket.on('disconnect', (reason) => {
+      this.setState('reconnecting');
+      // socket.io does not retry after a server-side disconnect; a restarting server should not
+      // strand the dashboard, so retry that too (the manager's backoff applies from here).
+      if (reason === 'io server disconnect') setTimeout(() => this.socket.connect(), 1000);
+    });
     this.socket.io.on('reconnect_attempt', () => this.setState('reconnecting'));
     this.socket.on('cameras', (cams) => this.listListeners.forEach((l) => l(cams)));
     this.socket.on('camera', (cam) => this.cameraListeners.forEach((l) => l(cam)));

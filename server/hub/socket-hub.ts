@@ -39,10 +39,11 @@ export class SocketHub {
     );
   }
 
-  /** Disconnects every client; the HTTP server itself is closed by its owner. */
+  /** Drops every client connection; the HTTP server itself is closed by its owner. */
   async close(): Promise<void> {
     for (const u of this.unsubscribe.splice(0)) u();
-    this.io.disconnectSockets(true);
+    // Close transports rather than disconnect sockets: clients then see the server going away
+    // ("transport close") and reconnect; a socket.io-level disconnect would tell them to stay away.
     this.io.engine.close();
     this.log.debug('socket.io hub closed');
   }

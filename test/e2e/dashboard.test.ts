@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { BARCODE_BITS, barcodeCellCenter } from '../../pipelines/ingest/barcode.ts';
 import type { CameraInfo } from '../../server/wire.ts';
-import { hasChromium, launchBrowser, type TestBrowser } from '../support/browser.ts';
+import { buildDashboard, hasChromium, launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 interface Match {
@@ -46,7 +46,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
   const sampled = new Map<string, { counter: Promise<number | null>; arrivedAt: number; pdt: number }>();
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+    buildDashboard();
     server = await startTestServer({ cameras: [{ id: 'demo', name: 'Demo', source: 'testsrc', sampleInterval: 0.5 }] }, { real: true });
     server.cameras.on('frame', (f) => {
       sampled.set(`${f.run}:${f.seq}`, { counter: readCounter(f.jpeg), arrivedAt: Date.now(), pdt: f.pdt });

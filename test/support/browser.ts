@@ -1,6 +1,7 @@
 // Launches Debian's Chromium through playwright-core (Playwright's own browsers cannot be fetched here
 // and lack H.264), headless with the flags measured in design/streaming.md and a fresh profile.
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,15 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-dev-shm-usage',
 ];
+
+let built = false;
+
+/** Builds client/dist from the current sources once per test process (about a second). */
+export function buildDashboard(): void {
+  if (built) return;
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+  built = true;
+}
 
 export interface TestBrowser {
   context: BrowserContext;

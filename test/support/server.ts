@@ -74,7 +74,7 @@ export interface TestServer extends RunningServer {
 /** Starts a server on 127.0.0.1:0. Without `real`, cameras get FakeSupervisors and a stub dashboard. */
 export async function startTestServer(
   config: Partial<VigilConfigInput> = {},
-  opts: StartOptions & { real?: boolean } = {},
+  opts: StartOptions & { real?: boolean; port?: number } = {},
 ): Promise<TestServer> {
   const root = mkdtempSync(join(tmpdir(), 'vigil-server-'));
   const dataDir = join(root, 'data');
@@ -85,7 +85,7 @@ export async function startTestServer(
     writeFileSync(join(clientDir, 'index.html'), '<!doctype html><title>Vigil</title><div id="app"></div>');
     writeFileSync(join(clientDir, 'assets', 'app.js'), 'console.log("vigil")');
   }
-  const cfg = validateConfig({ ...config, server: { host: '127.0.0.1', port: 0, dataDir } });
+  const cfg = validateConfig({ ...config, server: { host: '127.0.0.1', port: opts.port ?? 0, dataDir } });
   const fakes = new Map<string, FakeSupervisor>();
   const startOpts: StartOptions = { ...opts, ...(clientDir ? { clientDir } : {}) };
   if (!opts.real && !opts.supervisorFactory) {
