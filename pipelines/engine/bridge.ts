@@ -36,7 +36,10 @@ export interface BridgeQuestion {
 
 export interface BridgeAskResult {
   encodeMs: number;
+  /** Prefill of the shared prefix, image embeddings included. */
   prefixMs: number;
+  /** The image embeddings' share of prefixMs. */
+  imagePrefillMs: number;
   suffixMs: number;
   decodeMs: number;
   prefixTokens: number;

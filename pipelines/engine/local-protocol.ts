@@ -39,6 +39,8 @@ export interface WorkerTimings {
   prefillMs: number;
   decodeMs: number;
   totalMs: number;
+  imageTokens: number;
+  imagePrefillMs: number;
 }
 
 export type FromWorker =

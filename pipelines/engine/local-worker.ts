@@ -116,7 +116,14 @@ async function ask(id: number, images: Uint8Array[], questions: WorkerQuestion[]
       promptTokens: r.prefixTokens + a.suffixTokens,
       outputTokens: a.outputTokens,
     })),
-    timings: { encodeMs: r.encodeMs, prefillMs: r.prefixMs + r.suffixMs, decodeMs: r.decodeMs, totalMs: performance.now() - t0 },
+    timings: {
+      encodeMs: r.encodeMs,
+      prefillMs: r.prefixMs + r.suffixMs,
+      decodeMs: r.decodeMs,
+      totalMs: performance.now() - t0,
+      imageTokens: r.imageTokens,
+      imagePrefillMs: r.imagePrefillMs,
+    },
   });
 }
 

@@ -45,6 +45,9 @@ export interface AnswerTimings {
   totalMs: number;
   promptTokens: number;
   outputTokens: number;
+  /** Image tokens in the prompt and their share of prefillMs (local engine). */
+  imageTokens?: number;
+  imagePrefillMs?: number;
 }
 
 export interface EngineAnswer {

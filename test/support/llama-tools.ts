@@ -78,10 +78,21 @@ async function link(binary: string, objs: string[], extra: string[] = []): Promi
   return binary;
 }
 
+/** llama.cpp's common logger writes from a background thread and is never flushed at exit (upstream leaks it
+ *  on purpose), so the CLI's closing timings get lost: flush it from an exit-time destructor. */
+function writeLogFlush(): string {
+  const file = join(out, 'vigil-log-flush.cpp');
+  if (!existsSync(file)) {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(file, '#include "log.h"\n__attribute__((destructor)) static void vigil_flush_log() { common_log_pause(common_log_main()); }\n');
+  }
+  return file;
+}
+
 /** llama.cpp's multimodal CLI (about 3 s to build once the engine is built). */
 export async function buildMtmdCli(): Promise<string> {
   ensureEngineBuild();
-  const objs = await compile([join(src, 'tools/mtmd/mtmd-cli.cpp')]);
+  const objs = await compile([join(src, 'tools/mtmd/mtmd-cli.cpp'), writeLogFlush()]);
   return link(join(out, 'llama-mtmd-cli'), objs);
 }
 

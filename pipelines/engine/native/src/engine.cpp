@@ -120,6 +120,7 @@ int32_t Engine::prefill_prefix(const mtmd_input_chunks * chunks, AskOut & out) {
                 throw EngineFailure("llama_decode failed on the image embeddings");
             }
             n_past = next;
+            out.image_prefill_ms += now_ms() - t1;
             out.prefix_ms += now_ms() - t1;
         }
     }

@@ -43,7 +43,7 @@ struct AnswerOut {
 };
 
 struct AskOut {
-    double encode_ms = 0, prefix_ms = 0, suffix_ms = 0, decode_ms = 0;
+    double encode_ms = 0, prefix_ms = 0, image_prefill_ms = 0, suffix_ms = 0, decode_ms = 0;  // prefix_ms includes image_prefill_ms
     int prefix_tokens = 0, image_tokens = 0;
     std::vector<AnswerOut> answers;
 };

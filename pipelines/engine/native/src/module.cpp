@@ -113,6 +113,7 @@ class AskWorker : public Napi::AsyncWorker {
         Napi::Object r = Napi::Object::New(env);
         r.Set("encodeMs", out_.encode_ms);
         r.Set("prefixMs", out_.prefix_ms);
+        r.Set("imagePrefillMs", out_.image_prefill_ms);
         r.Set("suffixMs", out_.suffix_ms);
         r.Set("decodeMs", out_.decode_ms);
         r.Set("prefixTokens", out_.prefix_tokens);
