@@ -39,10 +39,10 @@ export class RecordingKeeper {
 
   constructor(private readonly opts: RetentionOptions) {}
 
-  /** Learns PDTs and durations from a playlist of run `run`. */
-  observe(playlist: MediaPlaylist, run: number): void {
+  /** Learns PDTs and durations of segments numbered from `minSeq` on, written by run `run`. */
+  observe(playlist: MediaPlaylist, run: number, minSeq: number): void {
     for (const s of playlist.segments) {
-      if (s.pdt !== null && !this.#known.has(s.seq)) this.#known.set(s.seq, { pdt: s.pdt, duration: s.duration, run });
+      if (s.seq >= minSeq && s.pdt !== null && !this.#known.has(s.seq)) this.#known.set(s.seq, { pdt: s.pdt, duration: s.duration, run });
     }
   }
 

@@ -1,0 +1,378 @@
+// One supervisor per camera: owns one ffmpeg child at a time (one connection to the camera), restarts it on every
+// exit (ffmpeg exits 0 when a camera dies) with backoff, kills it when frames stop (stall watchdog), and turns its
+// output into timestamped frames. Each (re)start is a new run; anything from an ended run is discarded.
+//
+// Consumes: camera/ingest/hls/recording config. Emits: 'frame' (Frame with PDT), 'state' (CameraSnapshot on every
+// state change), 'run' (a new run's first segment is in the fresh live playlist: players reload now).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CameraConfig, HlsConfig, IngestConfig, RecordingConfig } from '../../config/schema.ts';
+import { scrub, secretsOf } from '../../config/redact.ts';
+import type { CameraState } from '../../server/wire.ts';
+import type { Logger } from '../../server/log.ts';
+import { buildFfmpegArgs, inputArgs, probeInputArgs, sourceKind, TESTSRC, type DecodeMode, type SourceInfo } from './args.ts';
+import { nextFailureCount, restartDelay } from './backoff.ts';
+import { exitReason, LineTail } from './exit-reason.ts';
+import { FramePairer, JpegSplitter, LineSplitter, ShowinfoParser, type TimedJpeg } from './frame-stream.ts';
+import { FrameSlot } from './frame-slot.ts';
+import { readPlaylist } from './hls-playlist.ts';
+import { cameraHlsDir, cameraRecordingDir, LIVE_PLAYLIST } from './paths.ts';
+import { PdtMapper } from './pdt.ts';
+import { probeSource } from './probe.ts';
+import { RecordingKeeper } from './retention.ts';
+import type { CameraSnapshot, CameraSupervisorEvents, Frame } from './types.ts';
+
+export interface CameraSupervisorOptions {
+  camera: CameraConfig;
+  ingest: IngestConfig;
+  hls: HlsConfig;
+  recording: RecordingConfig;
+  dataDir: string;
+  logger: Logger;
+}
+
+/** SIGTERM lets ffmpeg close the playlist cleanly; past this grace it gets SIGKILL. */
+export const KILL_GRACE_MS = 3000;
+/** How often the live playlist is read (PDT anchor, retention) and the watchdog looks at the clock. */
+const TICK_MS = 250;
+/** Frames held while waiting for the run's first segment PDT (about one segment of frames). */
+const MAX_PENDING = 32;
+const PRUNE_EVERY_MS = 60_000;
+
+interface Run {
+  no: number;
+  child: ChildProcess;
+  startNumber: number;
+  spawnedAt: number;
+  firstFrameAt: number | null;
+  lastFrameAt: number | null;
+  seq: number;
+  mapper: PdtMapper;
+  pending: TimedJpeg[];
+  announced: boolean;
+  sweptTo: number;
+  stderr: LineTail;
+  /** Set when we end the run ourselves (watchdog, close): the exit is expected, this is the reason. */
+  stopReason: string | null;
+  closed: Promise<void>;
+  timer: NodeJS.Timeout;
+  ticking: boolean;
+}
+
+export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
+  readonly #o: CameraSupervisorOptions;
+  readonly #log: Logger;
+  readonly #secrets: string[];
+  readonly #hlsDir: string;
+  readonly #keeper: RecordingKeeper;
+  readonly #tail = new LineTail(100);
+  #state: CameraState = 'offline';
+  #reason: string | null = null;
+  #decode: DecodeMode;
+  #runNo = 0;
+  #run: Run | null = null;
+  #info: SourceInfo | null = null;
+  #started = false;
+  #closing: Promise<void> | null = null;
+  #probeAbort: AbortController | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #failures = 0;
+  #restarts = 0;
+  #sampled = 0;
+  #dropped = 0;
+  #lastFramePdt: number | null = null;
+  #lastPrune = 0;
+  #slot: FrameSlot | null = null;
+
+  constructor(opts: CameraSupervisorOptions) {
+    super();
+    this.#o = opts;
+    this.#log = opts.logger.child({ camera: opts.camera.id });
+    this.#secrets = [opts.camera.source, ...(opts.camera.inputArgs ?? [])].flatMap(secretsOf);
+    this.#hlsDir = cameraHlsDir(opts.dataDir, opts.camera.id);
+    this.#keeper = new RecordingKeeper({
+      hlsDir: this.#hlsDir,
+      recordingDir: cameraRecordingDir(opts.dataDir, opts.camera.id),
+      recording: opts.recording,
+    });
+    this.#decode = opts.camera.decode === 'keyframes' ? 'keyframes' : 'all';
+    if (!opts.camera.enabled) this.#state = 'disabled';
+  }
+
+  start(): void {
+    if (this.#started || this.#closing) return;
+    this.#started = true;
+    if (!this.#o.camera.enabled) return this.#setState('disabled', 'disabled in config');
+    void this.#launch();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  snapshot(): CameraSnapshot {
+    const c = this.#o.camera;
+    return {
+      id: c.id,
+      name: c.name ?? c.id,
+      state: this.#state,
+      reason: this.#reason,
+      run: this.#runNo,
+      lastFramePdt: this.#lastFramePdt,
+      framesSampled: this.#sampled,
+      framesDropped: this.#dropped + (this.#slot?.dropped ?? 0),
+      restarts: this.#restarts,
+      decode: this.#decode,
+      sampleInterval: c.sampleInterval,
+    };
+  }
+
+  /**
+   * Feeds every frame into a latest-frame slot too (capacity 1) and counts the frames overwritten there before a
+   * consumer took them in `framesDropped`. Optional: a slot nobody reads would count every frame as dropped.
+   */
+  attachSlot(slot: FrameSlot): void {
+    this.#slot = slot;
+  }
+
+  /** Last ~100 stderr lines (showinfo lines left out), credentials scrubbed. */
+  stderrTail(): string[] {
+    return this.#tail.lines();
+  }
+
+  async #launch(): Promise<void> {
+    if (this.#closing) return;
+    this.#setState('connecting', this.#reason);
+    try {
+      this.#info ??= await this.#probe();
+    } catch (err) {
+      const lines = String((err as { stderr?: string }).stderr ?? (err as Error).message).split('\n').map((l) => this.#scrub(l));
+      lines.forEach((l) => l && this.#tail.push(l));
+      return this.#retry(exitReason({ code: 1, signal: null, hadFrame: false, stderr: [...lines, (err as Error).message] }), 0);
+    }
+    if (this.#closing) return;
+    try {
+      await this.#spawnRun(this.#info);
+    } catch (err) {
+      this.#retry(`could not start ffmpeg: ${this.#scrub((err as Error).message)}`, 0);
+    }
+  }
+
+  #probe(): Promise<SourceInfo> {
+    const { camera, ingest } = this.#o;
+    if (!camera.inputArgs && sourceKind(camera.source) === 'testsrc') {
+      return Promise.resolve({ codec: null, width: TESTSRC.width, height: TESTSRC.height, fps: TESTSRC.fps, gopSeconds: null });
+    }
+    this.#probeAbort = new AbortController();
+    const windowSeconds = Math.min(6, Math.max(2, 2 * camera.sampleInterval + 0.5));
+    return probeSource({
+      ffprobePath: ingest.ffprobePath,
+      input: probeInputArgs(inputArgs(camera, ingest)),
+      windowSeconds,
+      timeoutMs: (windowSeconds + 4 * ingest.rtspTimeout + 5) * 1000,
+      signal: this.#probeAbort.signal,
+    });
+  }
+
+  async #spawnRun(info: SourceInfo): Promise<void> {
+    await mkdir(this.#hlsDir, { recursive: true });
+    if (this.#runNo === 0) {
+      // Segments left by an earlier Vigil process: learn their PDTs from its last playlist, then retire them.
+      const old = await readPlaylist(join(this.#hlsDir, LIVE_PLAYLIST));
+      if (old) this.#keeper.observe(old, 0, 0);
+    }
+    await this.#keeper.sweep(Infinity);
+    const startNumber = (await this.#keeper.lastSeq()) + 1;
+    if (this.#closing) return;
+    const { camera, ingest, hls } = this.#o;
+    const built = buildFfmpegArgs({ camera, ingest, hls, hlsDir: this.#hlsDir, startNumber, info });
+    this.#decode = built.decode;
+    const no = ++this.#runNo;
+    const child = spawn(ingest.ffmpegPath, built.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run: Run = {
+      no, child, startNumber, spawnedAt: Date.now(), firstFrameAt: null, lastFrameAt: null, seq: 0,
+      mapper: new PdtMapper(startNumber), pending: [], announced: false, sweptTo: startNumber,
+      stderr: new LineTail(40), stopReason: null, ticking: false,
+      closed: new Promise((resolve) => child.once('close', () => resolve())),
+      timer: setInterval(() => void this.#tick(run), TICK_MS),
+    };
+    this.#run = run;
+    this.#log.info({ run: no, decode: built.decode, encode: built.encode, size: `${built.width}x${built.height}`, startNumber }, 'ffmpeg run started');
+    this.#log.debug({ run: no, args: this.#scrub(built.args.join(' ')) }, 'ffmpeg arguments');
+    this.#wire(run);
+  }
+
+  #wire(run: Run): void {
+    const jpegs = new JpegSplitter();
+    const lines = new LineSplitter();
+    const showinfo = new ShowinfoParser();
+    const pairer = new FramePairer();
+    run.child.stdout!.on('data', (chunk: Buffer) => {
+      for (const j of jpegs.push(chunk)) for (const f of pairer.addJpeg(j)) this.#onFrame(run, f);
+    });
+    run.child.stderr!.setEncoding('utf8');
+    run.child.stderr!.on('data', (chunk: string) => {
+      for (const line of lines.push(chunk)) {
+        const r = showinfo.parse(line);
+        if ('frame' in r) for (const f of pairer.addInfo(r.frame)) this.#onFrame(run, f);
+        else if ('other' in r) {
+          const clean = this.#scrub(r.other);
+          this.#tail.push(clean);
+          run.stderr.push(clean);
+        }
+      }
+    });
+    run.child.once('error', (err) => run.stderr.push(this.#scrub(String(err))));
+    run.child.once('close', (code, signal) => this.#onClose(run, code, signal));
+  }
+
+  #onFrame(run: Run, f: TimedJpeg): void {
+    this.#sampled++;
+    if (run !== this.#run || run.stopReason) {
+      this.#dropped++; // a frame of an ended (or ending) run: its timeline is gone
+      return;
+    }
+    const now = Date.now();
+    run.lastFrameAt = now;
+    if (run.firstFrameAt === null) {
+      run.firstFrameAt = now;
+      run.mapper.setFirstPts(f.info.seconds);
+      this.#setState('live', null);
+    }
+    if (!run.mapper.ready) {
+      run.pending.push(f);
+      if (run.pending.length > MAX_PENDING) (run.pending.shift(), this.#dropped++);
+      return;
+    }
+    this.#emitFrame(run, f);
+  }
+
+  #emitFrame(run: Run, f: TimedJpeg): void {
+    const frame: Frame = {
+      camera: this.#o.camera.id,
+      run: run.no,
+      seq: run.seq++,
+      pts: f.info.seconds,
+      pdt: run.mapper.map(f.info.seconds),
+      jpeg: f.jpeg,
+      width: f.info.width,
+      height: f.info.height,
+    };
+    this.#lastFramePdt = frame.pdt;
+    this.#slot?.put(frame);
+    this.#safeEmit('frame', frame);
+  }
+
+  /** Reads the live playlist (PDT anchor, announce the run, retire segments) and runs the stall watchdog. */
+  async #tick(run: Run): Promise<void> {
+    if (run.ticking || run !== this.#run) return;
+    run.ticking = true;
+    try {
+      this.#watchdog(run);
+      const pl = await readPlaylist(join(this.#hlsDir, LIVE_PLAYLIST));
+      if (!pl || run !== this.#run) return;
+      this.#keeper.observe(pl, run.no, run.startNumber);
+      if (!run.announced && run.mapper.observe(pl)) {
+        run.announced = true;
+        if (run.mapper.estimated) this.#log.warn({ run: run.no }, 'first segment PDT estimated (playlist read late)');
+        if (run.firstFrameAt !== null) for (const f of run.pending.splice(0)) this.#emitFrame(run, f);
+        this.#safeEmit('run', this.snapshot());
+      }
+      if (run.announced && pl.mediaSequence > run.sweptTo) {
+        run.sweptTo = pl.mediaSequence;
+        await this.#keeper.sweep(pl.mediaSequence);
+      }
+      if (Date.now() - this.#lastPrune > PRUNE_EVERY_MS) {
+        this.#lastPrune = Date.now();
+        const gone = await this.#keeper.prune();
+        if (gone.length) this.#log.info({ segments: gone.length }, 'pruned recordings');
+      }
+    } catch (err) {
+      this.#log.warn({ err: this.#scrub(String(err)) }, 'playlist/retention tick failed');
+    } finally {
+      run.ticking = false;
+    }
+  }
+
+  #watchdog(run: Run): void {
+    const stall = this.#o.ingest.stallTimeout;
+    const since = run.lastFrameAt ?? run.spawnedAt;
+    if (run.stopReason || Date.now() - since < stall * 1000) return;
+    run.stopReason = run.firstFrameAt === null ? `died before first frame: no data for ${stall} s` : `no data for ${stall} s`;
+    this.#log.warn({ run: run.no }, `stall watchdog: ${run.stopReason}`);
+    void terminate(run.child, KILL_GRACE_MS);
+  }
+
+  #onClose(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
+    clearInterval(run.timer);
+    if (run !== this.#run) return;
+    this.#run = null;
+    if (this.#closing) return; // an exit we caused by close(): nothing to report
+    const reason = run.stopReason ?? exitReason({ code, signal, hadFrame: run.firstFrameAt !== null, stderr: run.stderr.lines() });
+    if (run.firstFrameAt === null) this.#log.warn({ run: run.no, code, signal, stderr: run.stderr.lines().slice(-15) }, reason);
+    else this.#log.info({ run: run.no, code, signal }, `camera offline: ${reason}`);
+    this.#retry(reason, run.firstFrameAt === null ? 0 : Date.now() - run.firstFrameAt);
+  }
+
+  #retry(reason: string, liveMs: number): void {
+    if (this.#closing) return;
+    this.#setState('offline', reason);
+    this.#failures = nextFailureCount(this.#o.ingest.backoff, this.#failures, liveMs);
+    const delay = restartDelay(this.#o.ingest.backoff, this.#failures);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#restarts++;
+      void this.#launch();
+    }, delay);
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#probeAbort?.abort();
+    const run = this.#run;
+    if (run) {
+      run.stopReason ??= 'closed';
+      clearInterval(run.timer);
+      await terminate(run.child, KILL_GRACE_MS);
+      await run.closed;
+    }
+    if (this.#state !== 'disabled') this.#setState('offline', 'stopped');
+    this.removeAllListeners();
+  }
+
+  #setState(state: CameraState, reason: string | null): void {
+    if (state === this.#state && reason === this.#reason) return;
+    this.#state = state;
+    this.#reason = reason === null ? null : this.#scrub(reason);
+    this.#safeEmit('state', this.snapshot());
+  }
+
+  /** A throwing listener must never break the supervisor's loop. */
+  #safeEmit<K extends keyof CameraSupervisorEvents>(event: K, ...args: CameraSupervisorEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: CameraSupervisorEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.#log.error({ err: this.#scrub(String(err)), event }, 'listener threw');
+    }
+  }
+
+  #scrub(text: string): string {
+    return scrub(text, this.#secrets);
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+export function terminate(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
