@@ -144,6 +144,12 @@ export function cameraView(app: HTMLElement, id: string, socket: SocketProvider,
   const missing = h('p', 'empty', `No camera "${id}".`);
   app.replaceChildren(back, one);
   const tiles = new TileSet(one, socket, frames, true);
+  // Counters (frames sampled, dropped) change with every frame but are only pushed with state
+  // changes: poll them while this view is open.
+  const poll = setInterval(async () => {
+    const res = await fetch(`/api/cameras/${encodeURIComponent(id)}`, { cache: 'no-store' }).catch(() => null);
+    if (res?.ok) tiles.camera((await res.json()) as CameraInfo);
+  }, 2000);
   return {
     update(cams) {
       const cam = cams.find((c) => c.id === id);
@@ -153,6 +159,9 @@ export function cameraView(app: HTMLElement, id: string, socket: SocketProvider,
     },
     camera: (cam) => cam.id === id && tiles.camera(cam),
     players: () => tiles.players(),
-    destroy: () => tiles.destroy(),
+    destroy: () => {
+      clearInterval(poll);
+      tiles.destroy();
+    },
   };
 }
