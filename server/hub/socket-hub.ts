@@ -6,6 +6,7 @@ import { Server } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../wire.ts';
 import { toFrameEvent, type CameraManager } from '../cameras/manager.ts';
 import type { Logger } from '../log.ts';
+import { sameOrigin } from '../http/origin.ts';
 
 export type VigilIo = Server<ClientToServerEvents, ServerToClientEvents>;
 
@@ -21,7 +22,12 @@ export class SocketHub {
     private readonly log: Logger,
   ) {
     // destroyUpgrade: false leaves other upgrade paths (/api/stream) to their own handler.
-    this.io = new Server(http, { serveClient: false, destroyUpgrade: false, cors: { origin: false } });
+    this.io = new Server(http, {
+      serveClient: false,
+      destroyUpgrade: false,
+      cors: { origin: false },
+      allowRequest: (req, done) => done(null, sameOrigin(req)),
+    });
     this.io.on('connection', (socket) => {
       socket.emit('cameras', this.cameras.list());
       socket.on('watch', (id, ack) => {

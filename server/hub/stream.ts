@@ -7,6 +7,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import type { StreamMessage } from '../wire.ts';
 import { toFrameEvent, type CameraManager } from '../cameras/manager.ts';
 import type { Logger } from '../log.ts';
+import { sameOrigin } from '../http/origin.ts';
 
 export const STREAM_PATH = '/api/stream';
 const SLOW_CLIENT_BYTES = 256 * 1024;
@@ -28,6 +29,11 @@ export class EventStream {
 
   /** Handles an HTTP upgrade for STREAM_PATH; answers 404 for an unknown camera filter. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    if (!sameOrigin(req)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n' +
+        JSON.stringify({ error: { status: 403, code: 'forbidden', message: 'cross-origin websocket refused' } }));
+      return;
+    }
     const camera = url.searchParams.get('camera');
     if (camera !== null && !this.cameras.has(camera)) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n' +

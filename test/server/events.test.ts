@@ -119,6 +119,23 @@ describe('/api/stream websocket', () => {
     expect(await status('api/other')).toBe(404);
   });
 
+  it('refuses websockets opened by another site, on both endpoints', async () => {
+    const evil = { headers: { origin: 'http://evil.example' } };
+    const status = await new Promise<number>((done) => {
+      const ws = new WebSocket(`${s.url.replace('http', 'ws')}api/stream`, evil);
+      ws.on('unexpected-response', (_req, res) => done(res.statusCode ?? 0));
+      ws.on('open', () => done(101));
+    });
+    expect(status).toBe(403);
+    const own = new WebSocket(`${s.url.replace('http', 'ws')}api/stream`, { headers: { origin: s.url.replace(/\/$/, '') } });
+    await until<void>((done) => own.once('open', () => done()));
+    own.close();
+    const sio = connect(s.url, { transports: ['websocket'], reconnection: false, extraHeaders: evil.headers });
+    const err = await until<Error>((done) => sio.once('connect_error', done));
+    expect(err).toBeTruthy();
+    sio.close();
+  });
+
   it('closes stream clients on shutdown', async () => {
     const s2 = await startTestServer({ cameras: [{ id: 'a', source: 'testsrc' }] });
     const ws = new WebSocket(`${s2.url.replace('http', 'ws')}api/stream`);
