@@ -14,7 +14,8 @@ export class JpegSplitter {
     for (;;) {
       const start = this.#buf.indexOf(SOI);
       if (start < 0) {
-        this.#buf = Buffer.alloc(0);
+        // Keep a trailing 0xFF: it may be the first half of the next SOI.
+        this.#buf = this.#buf.at(-1) === 0xff ? this.#buf.subarray(-1) : Buffer.alloc(0);
         break;
       }
       if (start > 0) this.#drop(start);
