@@ -28,6 +28,7 @@ static llama_token argmax(const float * logits, int n) {
 
 llama_token GrammarSampler::sample(const float * logits) {
     llama_token best = argmax(logits, n_vocab_);
+    if (std::isnan(logits[best]) || std::isnan(logits[0])) throw std::runtime_error("the model produced NaN logits (broken or unstable weights)");
     if (!grammar_) return best;
 
     llama_token_data single = {best, logits[best], 0.0f};
