@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { BARCODE_BITS, barcodeCellCenter } from '../../pipelines/ingest/barcode.ts';
+import { containRect } from '../../client/src/overlay.ts';
+import { readBarcodeFromImage } from '../support/barcode.ts';
 import type { CameraInfo } from '../../server/wire.ts';
 import { buildDashboard, hasChromium, launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -21,22 +22,7 @@ interface Match {
   capture?: string;
 }
 
-/** Reads the burned-in frame counter from raw RGB(A) pixels (layout: pipelines/ingest/barcode.ts). */
-async function readCounter(image: Buffer): Promise<number | null> {
-  const { data, info } = await sharp(image).removeAlpha().greyscale().raw().toBuffer({ resolveWithObject: true });
-  const lum = (cell: number) => {
-    const { x, y } = barcodeCellCenter(cell, info.width, info.height);
-    let sum = 0;
-    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) sum += data[Math.round(y + dy) * info.width + Math.round(x + dx)]!;
-    return sum / 9;
-  };
-  const white = lum(0);
-  if (white < 128) return null;
-  let n = 0;
-  for (let b = 1; b <= BARCODE_BITS; b++) n = n * 2 + (lum(b) > white / 2 ? 1 : 0);
-  return n;
-}
-
+const readCounter = (image: Buffer) => readBarcodeFromImage(image);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
 const OUT = join(process.cwd(), 'test/.tmp');
 
@@ -134,6 +120,23 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     writeFileSync(join(OUT, 'dashboard-sync.json'), JSON.stringify(report, null, 2));
     console.log('dashboard sync/latency:', JSON.stringify(report));
     await page.screenshot({ path: join(OUT, 'dashboard.png') });
+
+    // What is on the screen, read from a screenshot of the player inside its letterboxed picture
+    // rectangle: a live counter no older than the latency allows and no newer than the sampler has.
+    const shot = await page.locator('.single .player').screenshot();
+    const el = (await page.locator('.single .player').boundingBox())!;
+    const vid = await page.evaluate(() => {
+      const v = document.querySelector<HTMLVideoElement>('.single video')!;
+      return { w: v.videoWidth, h: v.videoHeight };
+    });
+    const meta = await sharp(shot).metadata();
+    const k = meta.width! / el.width; // device pixels per CSS pixel
+    const r = containRect(el.width * k, el.height * k, vid.w, vid.h);
+    const onScreen = await readBarcodeFromImage(shot, { x: Math.round(r.x), y: Math.round(r.y), width: Math.round(r.w), height: Math.round(r.h) });
+    const latestSampled = Math.max(...(await Promise.all([...sampled.values()].map((v) => v.counter))).map((c) => c ?? -1));
+    expect(onScreen).not.toBeNull();
+    expect(onScreen!).toBeLessThanOrEqual(latestSampled + 30);
+    expect(onScreen!).toBeGreaterThan(latestSampled - 5 * 30);
     expect(median(vsNode) + 200).toBeLessThan(3500);
 
     expect(browser.errors).toEqual([]);
