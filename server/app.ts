@@ -21,6 +21,8 @@ export interface StartOptions {
   supervisorFactory?: SupervisorFactory;
   /** Live HLS folder of a camera; defaults to pipelines/ingest/paths.ts cameraHlsDir. */
   hlsDirOf?: (dataDir: string, cameraId: string) => string;
+  /** Recorded segments of a camera; defaults to pipelines/ingest/paths.ts cameraRecordingDir. */
+  recordingDirOf?: (dataDir: string, cameraId: string) => string;
   clientDir?: string;
   logger?: Logger;
 }
@@ -41,6 +43,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const deps = {
     cameras,
     hlsDirOf: (id: string) => ingest.hlsDirOf(config.server.dataDir, id),
+    recordingDirOf: (id: string) => ingest.recordingDirOf(config.server.dataDir, id),
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,
     version: packageVersion(),
     startedAt: Date.now(),
@@ -112,11 +115,17 @@ function packageVersion(): string {
   }
 }
 
-async function ingestDefaults(opts: StartOptions): Promise<{ factory: SupervisorFactory; hlsDirOf: (dataDir: string, id: string) => string }> {
-  if (opts.supervisorFactory && opts.hlsDirOf) return { factory: opts.supervisorFactory, hlsDirOf: opts.hlsDirOf };
-  const [{ CameraSupervisor }, { cameraHlsDir }] = await Promise.all([import('../pipelines/ingest/supervisor.ts'), import('../pipelines/ingest/paths.ts')]);
+type DirOf = (dataDir: string, id: string) => string;
+
+async function ingestDefaults(opts: StartOptions): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {
+  if (opts.supervisorFactory && opts.hlsDirOf && opts.recordingDirOf) {
+    return { factory: opts.supervisorFactory, hlsDirOf: opts.hlsDirOf, recordingDirOf: opts.recordingDirOf };
+  }
+  // Loaded on demand so tests with scripted supervisors do not load ingest at all.
+  const [{ CameraSupervisor }, paths] = await Promise.all([import('../pipelines/ingest/supervisor.ts'), import('../pipelines/ingest/paths.ts')]);
   return {
     factory: opts.supervisorFactory ?? ((o) => new CameraSupervisor(o)),
-    hlsDirOf: opts.hlsDirOf ?? cameraHlsDir,
+    hlsDirOf: opts.hlsDirOf ?? paths.cameraHlsDir,
+    recordingDirOf: opts.recordingDirOf ?? paths.cameraRecordingDir,
   };
 }

@@ -13,6 +13,12 @@ export interface CameraInfo {
   reason: string | null;
   /** Increments on every ffmpeg (re)start; results from older runs are stale. */
   run: number;
+  /**
+   * The run whose live playlist is ready (its first segment is listed); null before the first.
+   * Players (re)load when it changes, never on `run` alone: a run turns live with its first frame,
+   * while the folder may still hold the previous run's playlist.
+   */
+  hlsRun: number | null;
   lastFramePdt: number | null;
   framesSampled: number;
   framesDropped: number;

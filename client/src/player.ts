@@ -48,15 +48,18 @@ export class CameraPlayer {
     this.update(cam);
   }
 
-  /** Applies a camera state change: (re)loads on a new run, stops when not live. */
+  /** Applies a camera state change: (re)loads when a new run's playlist is ready, stops when the run ends. */
   update(cam: CameraInfo): void {
     this.cam = cam;
     if (this.destroyed) return;
-    if (cam.state !== 'live') {
-      if (cam.state === 'offline' || cam.state === 'disabled') this.stop();
-      return;
-    }
-    if (cam.run !== this.run || (!this.hls && !this.retry)) this.load();
+    if (cam.state === 'offline' || cam.state === 'disabled') return this.stop();
+    if (!this.playable()) return;
+    if (cam.hlsRun !== this.run || (!this.hls && !this.retry)) this.load();
+  }
+
+  /** Live, and the playlist on disk is this run's (not the previous run's, still there at its start). */
+  private playable(): boolean {
+    return this.cam.state === 'live' && this.cam.hlsRun !== null && this.cam.hlsRun === this.cam.run;
   }
 
   destroy(): void {
@@ -68,7 +71,7 @@ export class CameraPlayer {
   private load(): void {
     this.stop();
     if (!Hls.isSupported()) return;
-    this.run = this.cam.run;
+    this.run = this.cam.hlsRun ?? this.cam.run;
     const hls = new Hls(HLS_CONFIG);
     this.hls = hls;
     hls.on(Hls.Events.FRAG_BUFFERED, (_e, data: FragBufferedData) => this.rememberFrag(data));
@@ -126,7 +129,7 @@ export class CameraPlayer {
     this.stop();
     this.retry = setTimeout(() => {
       this.retry = null;
-      if (!this.destroyed && this.cam.state === 'live') this.load();
+      if (!this.destroyed && this.playable()) this.load();
     }, RETRY_MS);
   }
 }

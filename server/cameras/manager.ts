@@ -41,6 +41,8 @@ interface Slot {
   /** Used when there is no supervisor (disabled, or it failed to start). */
   fallback: CameraSnapshot;
   secrets: string[];
+  /** Last run announced by the supervisor's 'run' event (its playlist is ready). */
+  hlsRun: number | null;
 }
 
 export const hlsUrl = (id: string) => `/hls/${encodeURIComponent(id)}/live.m3u8`;
@@ -74,7 +76,7 @@ export class CameraManager extends SafeEmitter<CameraManagerEvents> {
   get(id: string): CameraInfo | null {
     const slot = this.slots.get(id);
     if (!slot) return null;
-    return toCameraInfo(safeSnapshot(slot), slot.secrets);
+    return toCameraInfo(safeSnapshot(slot), slot.secrets, slot.hlsRun);
   }
 
   /** Closes every supervisor (their ffmpeg children exit); idempotent. */
@@ -98,6 +100,7 @@ export class CameraManager extends SafeEmitter<CameraManagerEvents> {
       config: cam,
       supervisor: null,
       secrets: secretsOf(cam.source),
+      hlsRun: null,
       fallback: {
         id: cam.id,
         name: cam.name ?? cam.id,
@@ -130,8 +133,11 @@ export class CameraManager extends SafeEmitter<CameraManagerEvents> {
       slot.supervisor = sup;
       // An 'error' event without a listener would throw inside the supervisor; report it instead.
       (sup as EventEmitter).on('error', (err: unknown) => logger.error({ err }, 'camera supervisor error'));
-      sup.on('state', (snap) => this.emit('camera', toCameraInfo(snap, slot.secrets)));
-      sup.on('run', (snap) => this.emit('camera', toCameraInfo(snap, slot.secrets)));
+      sup.on('state', (snap) => this.emit('camera', toCameraInfo(snap, slot.secrets, slot.hlsRun)));
+      sup.on('run', (snap) => {
+        slot.hlsRun = snap.run;
+        this.emit('camera', toCameraInfo(snap, slot.secrets, slot.hlsRun));
+      });
       sup.on('frame', (frame) => this.emit('frame', frame));
       sup.start();
     } catch (err) {
@@ -139,7 +145,7 @@ export class CameraManager extends SafeEmitter<CameraManagerEvents> {
       const reason = scrub(`failed to start: ${(err as Error)?.message ?? String(err)}`, slot.secrets);
       slot.fallback = { ...slot.fallback, state: 'offline', reason };
       logger.error({ reason }, 'camera failed to start');
-      this.emit('camera', toCameraInfo(slot.fallback, slot.secrets));
+      this.emit('camera', toCameraInfo(slot.fallback, slot.secrets, null));
     }
   }
 }
@@ -154,13 +160,14 @@ function safeSnapshot(slot: Slot): CameraSnapshot {
 }
 
 /** Copies only the public fields: whatever else a snapshot carries never reaches a browser. */
-export function toCameraInfo(s: CameraSnapshot, secrets: readonly string[] = []): CameraInfo {
+export function toCameraInfo(s: CameraSnapshot, secrets: readonly string[] = [], hlsRun: number | null = null): CameraInfo {
   return {
     id: s.id,
     name: scrub(s.name, secrets),
     state: s.state,
     reason: s.reason === null ? null : scrub(s.reason, secrets),
     run: s.run,
+    hlsRun,
     lastFramePdt: s.lastFramePdt,
     framesSampled: s.framesSampled,
     framesDropped: s.framesDropped,

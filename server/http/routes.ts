@@ -15,6 +15,8 @@ export interface RouteDeps {
   cameras: CameraManager;
   /** Live HLS folder of a camera (pipelines/ingest/paths.ts cameraHlsDir). */
   hlsDirOf: (cameraId: string) => string;
+  /** Where segments go when they leave the live folder (cameraRecordingDir). */
+  recordingDirOf: (cameraId: string) => string;
   /** Built dashboard (client/dist). */
   clientDir: string;
   version: string;
@@ -24,8 +26,9 @@ export interface RouteDeps {
 
 const HLS_FILE = /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.(m3u8|ts|m4s|mp4)$/;
 const PLAYLIST_CACHE = 'no-cache, no-store, must-revalidate';
-// Segment names are unique within a run and live a few seconds; a short cache is all they need.
-const SEGMENT_CACHE = 'private, max-age=30';
+// Players fetch each segment once; a name can come back in a later run after a crash, so never
+// let a cache answer for it.
+const SEGMENT_CACHE = 'no-cache';
 const PLAYLIST_WAIT_MS = 4000;
 
 export function buildRouter(d: RouteDeps): Router {
@@ -50,8 +53,11 @@ export function buildRouter(d: RouteDeps): Router {
     const file = p.file as string;
     if (!d.cameras.has(id)) throw notFound(`no camera "${id}"`);
     if (!HLS_FILE.test(file)) throw notFound('no such HLS file');
-    const path = insideFolder(d.hlsDirOf(id), file);
+    let path = insideFolder(d.hlsDirOf(id), file);
     if (!path) throw notFound('no such HLS file');
+    // A segment the player still lists may have just been retired to recordings (window slide, or a
+    // new run sweeping the folder): serve it from there rather than stall the player with a 404.
+    if (!file.endsWith('.m3u8') && !existsSync(path)) path = insideFolder(d.recordingDirOf(id), file) ?? path;
     const state = d.cameras.get(id)?.state;
     // A camera turns live with its first frame, a moment before its first segment is listed: hold a
     // playlist request briefly instead of answering 404 to a player that came right on time.

@@ -62,9 +62,9 @@ describe('http routes', () => {
     const cams = (await (await fetch(new URL('/api/cameras', s.url))).json()) as CameraInfo[];
     expect(cams.map((c) => c.id)).toEqual(['front', 'secret', 'off', 'late']);
     const front = cams[0]!;
-    expect(front).toMatchObject({ name: 'Front door', state: 'connecting', run: 1, hls: '/hls/front/live.m3u8' });
+    expect(front).toMatchObject({ name: 'Front door', state: 'connecting', run: 1, hlsRun: 1, hls: '/hls/front/live.m3u8' });
     expect(Object.keys(front).sort()).toEqual(
-      ['decode', 'framesDropped', 'framesSampled', 'hls', 'id', 'lastFramePdt', 'name', 'reason', 'restarts', 'run', 'sampleInterval', 'state'].sort(),
+      ['decode', 'framesDropped', 'framesSampled', 'hls', 'hlsRun', 'id', 'lastFramePdt', 'name', 'reason', 'restarts', 'run', 'sampleInterval', 'state'].sort(),
     );
     expect(cams[2]).toMatchObject({ state: 'disabled' });
     expect(cams[1]!.state).toBe('offline');
@@ -101,6 +101,20 @@ describe('http routes', () => {
     expect(seg.headers.get('content-type')).toBe('video/mp2t');
     expect((await seg.arrayBuffer()).byteLength).toBe(188);
     expect((await fetch(new URL('/hls/front/seg-99.ts', s.url))).status).toBe(404);
+  });
+
+  it('serves a segment that was just retired to recordings', async () => {
+    const rec = join(s.dataDir, 'recordings', 'front');
+    mkdirSync(rec, { recursive: true });
+    writeFileSync(join(rec, 'seg-0.ts'), Buffer.alloc(376, 0x47));
+    const seg = await fetch(new URL('/hls/front/seg-0.ts', s.url));
+    expect(seg.status).toBe(200);
+    expect((await seg.arrayBuffer()).byteLength).toBe(376);
+    // Playlists never come from recordings.
+    const secretRec = join(s.dataDir, 'recordings', 'secret');
+    mkdirSync(secretRec, { recursive: true });
+    writeFileSync(join(secretRec, 'old.m3u8'), '#EXTM3U\n');
+    expect((await fetch(new URL('/hls/secret/old.m3u8', s.url))).status).toBe(404);
   });
 
   it('holds a live camera\'s playlist request until its first playlist is written', async () => {

@@ -50,7 +50,7 @@ export async function launchBrowser(opts: { viewport?: { width: number; height: 
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('console', (m: ConsoleMessage) => {
-    if (m.type() === 'error') errors.push(m.text());
+    if (m.type() === 'error') errors.push(m.location().url ? `${m.text()} [${m.location().url}]` : m.text());
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   return {

@@ -95,6 +95,7 @@ export async function startTestServer(
       return f;
     };
     startOpts.hlsDirOf ??= (d, id) => join(d, 'hls', id);
+    startOpts.recordingDirOf ??= (d, id) => join(d, 'recordings', id);
   }
   const server = await startServer(cfg, startOpts);
   return {
