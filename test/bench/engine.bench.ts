@@ -1,5 +1,6 @@
 // Local engine benchmark on random weights with the REAL Qwen2.5-VL-3B shapes (Q4_K text, F16 projector;
-// written once into test/.tmp/bench-models, ~3 GB, never committed). VIGIL_BENCH_SMALL=1: smaller shapes.
+// written once into test/.tmp/bench-models, ~3 GB, never committed). VIGIL_BENCH_SMALL=1: smaller shapes;
+// VIGIL_BENCH_THREADS (default 2), VIGIL_BENCH_REPEAT (best of N), VIGIL_BENCH_PART=a|b.
 //  (a) K = 1, 3, 5 questions about one frame in one ask, versus K separate asks, as ratios to one question;
 //  (b) the engine versus llama.cpp's llama-mtmd-cli built from the same bundle and libraries: same model,
 //      image, grammar, threads: image encode ms, prefill and decode tok/s, peak RSS, as ratios.
@@ -21,6 +22,8 @@ const SIDE = 448; // 448x448 = 256 image tokens
 /** Timings on a shared 2-core box swing with other load: repeat each measurement and keep the best. */
 const REPEAT = Number(process.env.VIGIL_BENCH_REPEAT ?? (SMALL ? 3 : 1));
 const MAX_TOKENS = 64;
+/** VIGIL_BENCH_PART=a or b runs one half only. */
+const PART = process.env.VIGIL_BENCH_PART ?? 'ab';
 const CACHE = join(process.cwd(), 'test', '.tmp', 'bench-models');
 
 const SCHEMA = {
@@ -157,7 +160,8 @@ async function run(): Promise<void> {
   console.log(`engine start (worker, model load, encoder warmup): ${f1(startMs)} ms; ${THREADS} threads; best of ${REPEAT}; load average ${loadavg().map(f2).join(' ')}`);
   try {
     await engine.ask({ frames: [img], questions: questions(1) }); // first-ask allocations
-    await batchingBench(engine, img);
+    if (PART.includes('a')) await batchingBench(engine, img);
+    if (!PART.includes('b')) return;
 
     console.log('\n(b) engine vs llama-mtmd-cli (same bundle, libraries, model, image, grammar, threads)');
     const [cli, buildMs] = await timed(() => buildMtmdCli());

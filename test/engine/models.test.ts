@@ -70,6 +70,16 @@ describe('model pair checks', () => {
     expect((await startError(join(dir, 'junk.gguf'), good.mmproj)).code).toBe('MODEL_INVALID');
   });
 
+  it('a projector that crashes llama.cpp kills only the worker: MODEL_INVALID, this process lives on', async () => {
+    const bad = writeTinyQwen25VL(join(dir, 'crash'), { name: 'crash', omitProjectorTensors: ['v.patch_embd.weight.1'] });
+    const engine = new LocalEngine(engineOptions(bad.model, bad.mmproj));
+    const err = (await engine.start().catch((e) => e)) as EngineError;
+    await engine.close();
+    expect(err.code).toBe('MODEL_INVALID');
+    expect(err.message).toMatch(/worker died while loading|could not load the projector/);
+    expect(process.exitCode ?? 0).toBe(0);
+  });
+
   it('MODEL_MISSING names the missing file', async () => {
     const e = await startError(join(dir, 'nope.gguf'), good.mmproj);
     expect(e.code).toBe('MODEL_MISSING');
