@@ -136,7 +136,12 @@ export function buildFfmpegArgs(input: RunArgsInput): RunArgs {
   const sample = `${selectFilter(camera.sampleInterval, decode)},scale=${size.width}:${size.height},showinfo=checksum=0`;
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-y'];
   // Keyframe-only decode, single-threaded: frame threading would hold keyframes back by seconds at 1 fps.
-  if (decode === 'keyframes') args.push('-skip_frame', 'nokey', '-threads', '1');
+  if (decode === 'keyframes') {
+    args.push('-skip_frame', 'nokey', '-threads', '1');
+    // Stream probing waits for 6 decoded H.264 frames (to guess the reorder delay); with keyframes only that is
+    // 6 GOPs (3 s at a 0.5 s GOP) before the first frame. Cap it at two GOPs: the probe already knows the stream.
+    args.push('-analyzeduration', String(Math.round(Math.max(1, 2 * (info.gopSeconds ?? camera.sampleInterval)) * 1e6)));
+  }
   args.push(...inputArgs(camera, ingest));
   if (encode) {
     const pre = !camera.inputArgs && sourceKind(camera.source) === 'testsrc' ? `${barcodeFilter()},` : '';

@@ -28,6 +28,8 @@ export interface TestRtspServer {
   port: number;
   /** The camera URL, with the credentials when the server requires them. */
   url: string;
+  /** PID of the feeding ffmpeg (a child of this process too, not part of the camera under test). */
+  feedPid: number | undefined;
   /** PID of the RTSP server process (changes on restart). */
   pid(): number | undefined;
   /** Kills the server (SIGKILL): clients see the socket close. */
@@ -47,7 +49,8 @@ export async function startRtspServer(opts: RtspFeedOptions = {}): Promise<TestR
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`,
     '-vf', `${barcodeFilter()},format=yuv420p`, '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
     '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-b:v', '1500k',
-    '-bsf:v', 'dump_extra=freq=keyframe', '-f', 'rtp', `rtp://127.0.0.1:${udpPort}?pkt_size=1200`,
+    // One slice per frame and SPS/PPS in-band at every keyframe: what a simple camera sends.
+    '-threads', '1', '-x264-params', 'repeat-headers=1', '-f', 'rtp', `rtp://127.0.0.1:${udpPort}?pkt_size=1200`,
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
   let server: ChildProcess | null = null;
   const auth = opts.user ? [opts.user, opts.password ?? ''] : [];
@@ -79,6 +82,7 @@ export async function startRtspServer(opts: RtspFeedOptions = {}): Promise<TestR
   const cred = opts.user ? `${encodeURIComponent(opts.user)}:${encodeURIComponent(opts.password ?? '')}@` : '';
   return {
     port,
+    feedPid: feed.pid,
     url: `rtsp://${cred}127.0.0.1:${port}${mount}`,
     pid: () => server?.pid,
     kill: killServer,
