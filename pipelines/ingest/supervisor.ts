@@ -6,7 +6,7 @@
 // state change), 'run' (a new run's first segment is in the fresh live playlist: players reload now).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CameraConfig, HlsConfig, IngestConfig, RecordingConfig } from '../../config/schema.ts';
 import { scrub, secretsOf } from '../../config/redact.ts';
@@ -179,13 +179,17 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
 
   async #spawnRun(info: SourceInfo): Promise<void> {
     await mkdir(this.#hlsDir, { recursive: true });
-    if (this.#runNo === 0) {
-      // Segments left by an earlier Vigil process: learn their PDTs from its last playlist, then retire them.
-      const old = await readPlaylist(join(this.#hlsDir, LIVE_PLAYLIST));
-      if (old) this.#keeper.observe(old, 0, 0);
+    // The previous run's (or an earlier Vigil process's) last playlist: learn the PDTs of its final segments, then
+    // remove it so neither players nor this run's PDT anchor can mistake it for the new one.
+    const playlistPath = join(this.#hlsDir, LIVE_PLAYLIST);
+    const old = await readPlaylist(playlistPath);
+    let startNumber = (await this.#keeper.lastSeq()) + 1;
+    if (old) {
+      this.#keeper.observe(old, this.#runNo, 0);
+      startNumber = Math.max(startNumber, ...old.segments.map((seg) => seg.seq + 1));
+      await rm(playlistPath, { force: true });
     }
     await this.#keeper.sweep(Infinity);
-    const startNumber = (await this.#keeper.lastSeq()) + 1;
     if (this.#closing) return;
     const { camera, ingest, hls } = this.#o;
     const built = buildFfmpegArgs({ camera, ingest, hls, hlsDir: this.#hlsDir, startNumber, info });
