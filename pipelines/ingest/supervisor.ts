@@ -54,6 +54,10 @@ interface Run {
   announced: boolean;
   sweptTo: number;
   stderr: LineTail;
+  decode: DecodeMode;
+  /** PTS of the previous sampled frame and how many gaps in a row were too long for keyframe sampling. */
+  lastPts: number | null;
+  longGaps: number;
   /** Set when we end the run ourselves (watchdog, close): the exit is expected, this is the reason. */
   stopReason: string | null;
   closed: Promise<void>;
@@ -199,7 +203,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     const run: Run = {
       no, child, startNumber, spawnedAt: Date.now(), firstFrameAt: null, lastFrameAt: null, seq: 0,
       mapper: new PdtMapper(startNumber), pending: [], announced: false, sweptTo: startNumber,
-      stderr: new LineTail(40), stopReason: null, ticking: false,
+      stderr: new LineTail(40), stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0,
       closed: new Promise((resolve) => child.once('close', () => resolve())),
       timer: setInterval(() => void this.#tick(run), TICK_MS),
     };
@@ -239,6 +243,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       this.#dropped++; // a frame of an ended (or ending) run: its timeline is gone
       return;
     }
+    if (run.decode === 'keyframes' && this.#o.camera.decode === 'auto') this.#checkGop(run, f.info.seconds);
     const now = Date.now();
     run.lastFrameAt = now;
     if (run.firstFrameAt === null) {
@@ -252,6 +257,22 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       return;
     }
     this.#emitFrame(run, f);
+  }
+
+  /**
+   * `auto` chose keyframes from a short probe; a camera can lengthen its GOP later (or the probe saw too little).
+   * Three sampling gaps in a row longer than 1.5 intervals mean keyframes come too rarely: restart in full decode.
+   */
+  #checkGop(run: Run, pts: number): void {
+    const interval = this.#o.camera.sampleInterval;
+    const gap = run.lastPts === null ? 0 : pts - run.lastPts;
+    run.lastPts = pts;
+    run.longGaps = gap > 1.5 * interval ? run.longGaps + 1 : 0;
+    if (run.longGaps < 3 || !this.#info) return;
+    this.#info = { ...this.#info, gopSeconds: gap };
+    run.stopReason = `keyframes every ${gap.toFixed(1)} s, longer than the ${interval} s sampling interval: switching to full decode`;
+    this.#log.warn({ run: run.no }, run.stopReason);
+    void terminate(run.child, KILL_GRACE_MS);
   }
 
   #emitFrame(run: Run, f: TimedJpeg): void {

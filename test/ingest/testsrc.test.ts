@@ -94,3 +94,26 @@ describe('webcam stand-in (inputArgs)', () => {
     expect(h.sup.snapshot().state).toBe('disabled');
   });
 });
+
+describe('decode auto', () => {
+  it('switches from keyframes to full decode when keyframes turn out rarer than the sampling interval', async () => {
+    // 0.5 s GOP for the first 3 s (what the probe sees), 2 s afterwards.
+    const file = join(dataDir, 'gop-change.mp4');
+    const enc = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15:duration=20',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '1000', '-sc_threshold', '0', '-bf', '0',
+      '-force_key_frames', 'expr:if(lt(t,3),gte(t,n_forced*0.5),gte(t,3+(n_forced-6)*2))', file]);
+    expect(enc.status).toBe(0);
+    const h = makeSupervisor(dataDir, { id: 'gop', source: file, sampleInterval: 1, decode: 'auto' });
+    h.sup.start();
+    try {
+      await waitForState(h.sup, isState('live'), 20_000, 'live');
+      expect(h.sup.snapshot().decode).toBe('keyframes');
+      const off = await waitForState(h.sup, isState('offline'), 25_000, 'switch');
+      expect(off.reason).toMatch(/keyframes every 2\.0 s, longer than the 1 s sampling interval: switching to full decode/);
+      const again = await waitForState(h.sup, (s) => s.state === 'live' && s.run === 2, 20_000, 'live in full decode');
+      expect(again.decode).toBe('all');
+    } finally {
+      await h.sup.close();
+    }
+  }, 90_000);
+});
