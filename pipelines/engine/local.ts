@@ -73,7 +73,8 @@ export class LocalEngine implements VisionEngine {
       gridFactor: GRID,
       minPixels: opts.minPixels,
       maxPixels: opts.maxPixels,
-      device: opts.local.gpu === 'cpu' ? 'cpu' : 'cpu',
+      // Until the worker reports what node-llama-cpp chose: the configured backend, `auto` assumed CPU.
+      device: opts.local.gpu === 'auto' ? 'cpu' : opts.local.gpu,
       contextSize: opts.local.contextSize,
       model: opts.local.model ? basename(opts.local.model) : 'Qwen2.5-VL-3B-Instruct',
     };
@@ -118,7 +119,16 @@ export class LocalEngine implements VisionEngine {
       warmup: this.opts.warmup ?? true,
     };
     await this.spawnWorker();
+    if (this.isClosed()) {
+      this.worker?.kill('SIGKILL');
+      throw new EngineError('NOT_STARTED', 'the engine was closed while starting');
+    }
     this.state = 'ready';
+  }
+
+  /** `state` as read after an await (close() may have run meanwhile). */
+  private isClosed(): boolean {
+    return this.state === 'closed';
   }
 
   private spawnWorker(): Promise<void> {
@@ -286,11 +296,16 @@ export class LocalEngine implements VisionEngine {
       if (this.state === 'closed') return;
       this.spawnWorker().then(
         () => {
+          if (this.isClosed()) {
+            this.worker?.kill('SIGKILL');
+            return;
+          }
           this.state = 'ready';
           this.restarts = 0;
           this.pump();
         },
         (err: EngineError) => {
+          if (this.isClosed()) return;
           this.state = 'idle';
           this.starting = undefined;
           for (const j of this.queue.splice(0)) {

@@ -1,6 +1,6 @@
 // Local engine benchmark on random weights with the REAL Qwen2.5-VL-3B shapes (Q4_K text, F16 projector;
 // written once into test/.tmp/bench-models, ~3 GB, never committed). VIGIL_BENCH_SMALL=1: smaller shapes;
-// VIGIL_BENCH_THREADS (default 2), VIGIL_BENCH_REPEAT (best of N), VIGIL_BENCH_PART=a|b.
+// VIGIL_BENCH_THREADS (default 2), VIGIL_BENCH_REPEAT (best of N), VIGIL_BENCH_PART=a|b, VIGIL_BENCH_KS=3,5.
 //  (a) K = 1, 3, 5 questions about one frame in one ask, versus K separate asks, as ratios to one question;
 //  (b) the engine versus llama.cpp's llama-mtmd-cli built from the same bundle and libraries: same model,
 //      image, grammar, threads: image encode ms, prefill and decode tok/s, peak RSS, as ratios.
@@ -68,7 +68,7 @@ async function batchingBench(engine: LocalEngine, img: EngineImage): Promise<voi
   console.log('\n(a) questions per frame: one ask with K questions vs K separate asks');
   const [, one] = await best(() => engine.ask({ frames: [img], questions: questions(1) }));
   console.log(`  K=1: ${f1(one)} ms per frame (baseline)`);
-  for (const k of [3, 5]) {
+  for (const k of (process.env.VIGIL_BENCH_KS ?? '3,5').split(',').map(Number)) {
     const [answers, together] = await best(() => engine.ask({ frames: [img], questions: questions(k) }));
     let separate = 0;
     for (const q of questions(k)) separate += (await best(() => engine.ask({ frames: [img], questions: [q] })))[1];
