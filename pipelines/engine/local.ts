@@ -14,6 +14,7 @@ import { missingFilesError, pullDefaultModels, resolveModelFiles } from './model
 import { EngineError, type AskRequest, type EngineAnswer, type EngineInfo, type VisionEngine } from './types.ts';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'local-worker.ts');
+const TSX_LOADER = import.meta.resolve('tsx');
 const GRID = 28;
 
 export interface LocalEngineOptions {
@@ -133,7 +134,8 @@ export class LocalEngine implements VisionEngine {
 
   private spawnWorker(): Promise<void> {
     const child = fork(WORKER, [], {
-      execArgv: ['--import', 'tsx'],
+      // tsx resolved from this module, not the cwd: `vigil ask` runs from any directory.
+      execArgv: ['--import', TSX_LOADER],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });

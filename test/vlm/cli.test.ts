@@ -141,8 +141,8 @@ describe('vigil ask (local engine, random-weight Qwen2.5-VL pair)', () => {
     const pair = writeTinyQwen25VL(join(dir, 'tiny'));
     const image = join(dir, 'yard.jpg');
     await sharp({ create: { width: 320, height: 240, channels: 3, background: '#357' } }).jpeg().toFile(image);
-    // Run from the repository: the local engine's worker currently resolves `--import tsx` from the cwd.
-    const r = await vigil(['ask', image, 'Is the gate open?', '--kind', 'yesno', '--engine', 'local', '--model', pair.model, '--mmproj', pair.mmproj], '', {}, root);
+    // Run from outside the repository, as an installed `vigil` would be: the worker must still find its loader.
+    const r = await vigil(['ask', image, 'Is the gate open?', '--kind', 'yesno', '--engine', 'local', '--model', pair.model, '--mmproj', pair.mmproj], '', {}, dir);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(['yes', 'no']).toContain(out.answer);
