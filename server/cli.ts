@@ -68,6 +68,8 @@ export function buildProgram(): Command {
     .command('pull')
     .description('Download the default model pair into the cache (resumes, shows progress).')
     .option('-c, --config <file>', 'YAML config file')
+    .option('--model <file>', 'text model GGUF (instead of the default pair)')
+    .option('--mmproj <file>', 'vision projector GGUF')
     .action(async (opts) => (await import('./commands/models.ts')).pull(opts));
   models
     .command('list')
@@ -78,6 +80,8 @@ export function buildProgram(): Command {
     .command('path')
     .description('Print the paths the engine will load.')
     .option('-c, --config <file>', 'YAML config file')
+    .option('--model <file>', 'text model GGUF (instead of the default pair)')
+    .option('--mmproj <file>', 'vision projector GGUF')
     .action(async (opts) => (await import('./commands/models.ts')).path(opts));
 
   return program;
