@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { containRect } from '../../client/src/overlay.ts';
 import { readBarcodeFromImage } from '../support/barcode.ts';
 import type { CameraInfo } from '../../server/wire.ts';
-import { buildDashboard, hasChromium, launchBrowser, type TestBrowser } from '../support/browser.ts';
+import { buildDashboard, launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 interface Match {
@@ -26,7 +26,7 @@ const readCounter = (image: Buffer) => readBarcodeFromImage(image);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
 const OUT = join(process.cwd(), 'test/.tmp');
 
-describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
+describe('dashboard in Chromium', () => {
   let server: TestServer;
   let browser: TestBrowser;
   const sampled = new Map<string, { counter: Promise<number | null>; arrivedAt: number; pdt: number }>();

@@ -2,12 +2,12 @@
 // backoff, re-watches its rooms and refetches the cameras (state changed while it was away).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CLIENT_DIR } from '../../server/app.ts';
-import { buildDashboard, hasChromium, launchBrowser, type TestBrowser } from '../support/browser.ts';
+import { buildDashboard, launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const cameras = [{ id: 'gate', name: 'Gate', source: 'testsrc' }];
 
-describe.skipIf(!hasChromium())('dashboard reconnect', () => {
+describe('dashboard reconnect', () => {
   let browser: TestBrowser;
   let server: TestServer;
   beforeAll(async () => {
