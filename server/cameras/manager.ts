@@ -3,8 +3,9 @@
 // change or new run, and `frame` for every sampled frame (with the JPEG, for in-process consumers).
 // A supervisor that throws on construction or start leaves its camera offline; the others run on.
 import type { EventEmitter } from 'node:events';
-import type { VigilConfig, CameraConfig, IngestConfig, HlsConfig, RecordingConfig } from '../../config/schema.ts';
+import type { VigilConfig, CameraConfig } from '../../config/schema.ts';
 import type { CameraSnapshot, CameraSupervisorEvents, Frame } from '../../pipelines/ingest/types.ts';
+import type { CameraSupervisorOptions } from '../../pipelines/ingest/supervisor.ts';
 import type { CameraInfo, FrameEvent } from '../wire.ts';
 import { scrub, secretsOf } from '../../config/redact.ts';
 import type { Logger } from '../log.ts';
@@ -18,14 +19,7 @@ export interface Supervisor extends EventEmitter<CameraSupervisorEvents> {
   stderrTail(): string[];
 }
 
-export interface SupervisorOptions {
-  camera: CameraConfig;
-  ingest: IngestConfig;
-  hls: HlsConfig;
-  recording: RecordingConfig;
-  dataDir: string;
-  logger: Logger;
-}
+export type SupervisorOptions = CameraSupervisorOptions;
 
 export type SupervisorFactory = (opts: SupervisorOptions) => Supervisor;
 
