@@ -133,7 +133,7 @@ async function mtmdCli(bin: string, model: string, mmproj: string, image: string
   };
 }
 
-async function run(): Promise<void> {
+export async function run(): Promise<void> {
   const shapes = SMALL ? SMALL_SHAPES : QWEN25VL_3B_SHAPES;
   const name = SMALL ? 'bench-small' : 'bench-3b';
   mkdirSync(CACHE, { recursive: true });
