@@ -1,11 +1,13 @@
 // `vigil doctor` checks: each a small function that says what it found, or what is missing AND how
 // to fix it. Other stages add their own checks to the list (see defaultChecks).
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { VigilConfig } from '../../config/schema.ts';
+import { resolveModelFiles } from '../../pipelines/engine/models.ts';
+import { NATIVE_DIR } from '../../pipelines/engine/bridge.ts';
+import type { EngineError } from '../../pipelines/engine/types.ts';
 
 const run = promisify(execFile);
 
@@ -173,21 +175,33 @@ export const modelFilesCheck: Check = {
   async run(ctx) {
     const e = ctx.config.engine;
     if (e.kind === 'openai') return { ok: true, detail: `engine "openai" at ${e.openai.baseUrl} (no local files needed)` };
-    const files = [e.local.model, e.local.mmproj].filter((f): f is string => Boolean(f));
-    if (files.length > 0) {
-      const missing = files.filter((f) => !existsSync(f));
-      return missing.length === 0
-        ? { ok: true, detail: files.join(', ') }
-        : { ok: false, detail: `missing ${missing.join(', ')}`, fix: 'correct engine.local.model / engine.local.mmproj, or run `vigil models pull`' };
+    let files;
+    try {
+      files = resolveModelFiles(e.local);
+    } catch (err) {
+      return { ok: false, detail: (err as Error).message, fix: (err as EngineError).hint ?? 'set engine.local.model and engine.local.mmproj' };
     }
-    const dir = e.local.modelsDir ?? process.env.VIGIL_MODELS ?? join(homedir(), '.cache', 'vigil', 'models');
-    const ggufs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.gguf')) : [];
-    return ggufs.length > 0
-      ? { ok: true, detail: `${ggufs.length} GGUF file(s) in ${dir}` }
-      : { ok: false, detail: `no model files in ${dir}`, fix: 'vigil models pull' };
+    const missing = [files.model, files.mmproj].filter((f) => !existsSync(f));
+    if (missing.length === 0) return { ok: true, detail: `${files.model}, ${files.mmproj}` };
+    return files.source === 'default'
+      ? { ok: false, detail: `missing ${missing.join(', ')}`, fix: 'vigil models pull' }
+      : { ok: false, detail: `missing ${missing.join(', ')}`, fix: 'correct engine.local.model / engine.local.mmproj' };
+  },
+};
+
+/** The local engine's libmtmd bridge: `npm install` builds it but does not fail when it cannot. */
+export const engineBridgeCheck: Check = {
+  name: 'local engine bridge',
+  required: false,
+  async run(ctx) {
+    if (ctx.config.engine.kind === 'openai') return { ok: true, detail: 'not needed with engine "openai"' };
+    const addon = join(NATIVE_DIR, 'build', 'Release', 'vigil_mtmd_cpu.node');
+    return existsSync(addon)
+      ? { ok: true, detail: addon }
+      : { ok: false, detail: `${addon} is missing (the build at npm install failed or was skipped)`, fix: 'npm run build:engine' };
   },
 };
 
 export function defaultChecks(): Check[] {
-  return [configCheck, ffmpegCheck, ffprobeCheck, ffmpegFeaturesCheck, dataDirCheck, dashboardCheck, chromiumCheck, modelFilesCheck];
+  return [configCheck, ffmpegCheck, ffprobeCheck, ffmpegFeaturesCheck, dataDirCheck, dashboardCheck, chromiumCheck, modelFilesCheck, engineBridgeCheck];
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { validateConfig } from '../../config/load.ts';
 import { diagnose, formatReport } from '../../server/commands/doctor.ts';
-import { defaultChecks, ffmpegFeaturesCheck } from '../../server/doctor/checks.ts';
+import { defaultChecks, engineBridgeCheck, ffmpegFeaturesCheck, modelFilesCheck } from '../../server/doctor/checks.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-doctor-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,6 +55,24 @@ describe('vigil doctor', () => {
     const text = formatReport(report);
     expect(text).toMatch(/FAIL ffmpeg: .* not found/);
     expect(text).toContain('fix: npm run build:client');
+  });
+
+  it('names the model files the local engine will look for, and what to do about them', async () => {
+    const models = join(dir, 'models');
+    const byDefault = await modelFilesCheck.run(ctx({ engine: { local: { modelsDir: models } } }));
+    expect(byDefault).toMatchObject({ ok: false, fix: 'vigil models pull' });
+    expect(byDefault.detail).toContain(join(models, 'Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf'));
+    const half = await modelFilesCheck.run(ctx({ engine: { local: { model: join(dir, 'a.gguf') } } }));
+    expect(half.ok).toBe(false);
+    expect(half.detail).toMatch(/mmproj is not set/);
+    const remote = await modelFilesCheck.run(ctx({ engine: { kind: 'openai' } }));
+    expect(remote.ok).toBe(true);
+  });
+
+  it('finds the local engine bridge that npm install built', async () => {
+    const r = await engineBridgeCheck.run(ctx({}));
+    expect(r.ok, r.detail).toBe(true);
+    expect(r.detail).toMatch(/vigil_mtmd_cpu\.node$/);
   });
 
   it('exits 1 with the config problem spelled out', async () => {
