@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEngine } from '../../pipelines/engine/local.ts';
 import { EngineError, type EngineQuestion } from '../../pipelines/engine/types.ts';
-import { checkSchema } from './schema-check.ts';
+import { schemaViolations } from '../support/schema.ts';
 import { engineOptions, frame, tinyPair } from './helpers.ts';
 
 const QUESTIONS: EngineQuestion[] = [
@@ -60,7 +60,7 @@ describe('LocalEngine (tiny Qwen2.5-VL pair)', () => {
     for (const [i, a] of answers.entries()) {
       expect(a.error, `${a.questionId}: ${a.raw}`).toBeUndefined();
       expect(a.value).toEqual(JSON.parse(a.raw));
-      expect(checkSchema(a.value, QUESTIONS[i]!.schema), a.raw).toEqual([]);
+      expect(schemaViolations(a.value, QUESTIONS[i]!.schema), a.raw).toEqual([]);
       expect(a.timings.outputTokens).toBeGreaterThan(0);
       expect(a.timings.promptTokens).toBeGreaterThan(40); // template + 48 image tokens + question
     }
@@ -77,7 +77,7 @@ describe('LocalEngine (tiny Qwen2.5-VL pair)', () => {
     await expect(inFlight).rejects.toThrow(/SIGKILL/);
     const again = await engine.ask({ frames: [img], questions: QUESTIONS.slice(0, 1) });
     expect(engine.workerPid).not.toBe(pid);
-    expect(checkSchema(again[0]!.value, QUESTIONS[0]!.schema)).toEqual([]);
+    expect(schemaViolations(again[0]!.value, QUESTIONS[0]!.schema)).toEqual([]);
   });
 
   it('drops aborted work that has not started (ABORTED) and keeps serving', async () => {

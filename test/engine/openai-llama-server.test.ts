@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { buildLlamaServer } from '../support/llama-tools.ts';
 import { writeTinyQwen25VL } from '../fixtures/gguf/index.ts';
-import { schemaViolations } from '../fixtures/vlm/schema-check.ts';
+import { schemaViolations } from '../support/schema.ts';
 import { OpenAIEngine } from '../../pipelines/engine/openai.ts';
 import { DEFAULT_RETRY } from '../../pipelines/engine/openai-http.ts';
 import { buildQuestion } from '../../pipelines/vlm/questions.ts';
