@@ -12,9 +12,12 @@ import { checkModelPair } from './gguf-check.ts';
 import type { FromWorker, ToWorker, WorkerLoadOptions } from './local-protocol.ts';
 import { missingFilesError, pullDefaultModels, resolveModelFiles } from './models.ts';
 import { EngineError, type AskRequest, type EngineAnswer, type EngineInfo, type VisionEngine } from './types.ts';
+import { restartDelay } from '../backoff.ts';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'local-worker.ts');
 const TSX_LOADER = import.meta.resolve('tsx');
+/** Worker restarts after a crash: 200 ms, doubling, at most 5 s. */
+const WORKER_RESTART = { initialMs: 200, factor: 2, maxMs: 5000 } as const;
 const GRID = 28;
 
 export interface LocalEngineOptions {
@@ -293,7 +296,7 @@ export class LocalEngine implements VisionEngine {
     }
     if (this.state !== 'ready') return;
     this.state = 'starting';
-    const delay = Math.min(5000, 200 * 2 ** Math.min(this.restarts++, 5));
+    const delay = restartDelay(WORKER_RESTART, ++this.restarts);
     setTimeout(() => {
       if (this.state === 'closed') return;
       this.spawnWorker().then(

@@ -1,5 +1,6 @@
 // HTTP plumbing of the OpenAI-compatible engine: the retry policy as data read by one pure function,
 // a concurrency limiter, and the server's error message pulled out of its answer.
+import { restartDelay } from '../backoff.ts';
 
 export interface RetryPolicy {
   retries: number;
@@ -28,7 +29,7 @@ export const isRetriableStatus = (status: number) => status === 429 || status >=
  * wins when longer than the backoff, up to `maxRetryAfterMs`.
  */
 export function retryDelayMs(attempt: number, p: Omit<RetryPolicy, 'retries'>, retryAfter?: string | null, now = Date.now(), rand = Math.random): number {
-  const base = Math.min(p.maxMs, p.initialMs * p.factor ** attempt);
+  const base = restartDelay(p, attempt + 1);
   const backoff = base * (1 - p.jitter + p.jitter * rand());
   const server = parseRetryAfter(retryAfter, now);
   return Math.round(server === undefined ? backoff : Math.max(backoff, Math.min(server, p.maxRetryAfterMs)));

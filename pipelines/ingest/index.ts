@@ -6,5 +6,5 @@ export { BARCODE_LAYOUT, barcodeCellCenter, barcodeFilter, type BarcodeLayout } 
 export { readRecordingIndex, selectPrunable, RecordingKeeper, type RecordedSegment } from './retention.ts';
 export { parsePlaylist, readPlaylist, type MediaPlaylist, type PlaylistSegment } from './hls-playlist.ts';
 export { buildFfmpegArgs, TESTSRC, type DecodeMode, type SourceInfo } from './args.ts';
-export { restartDelay } from './backoff.ts';
+export { restartDelay } from '../backoff.ts';
 export type { CameraSnapshot, CameraSupervisorEvents, Frame } from './types.ts';

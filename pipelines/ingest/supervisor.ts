@@ -13,7 +13,7 @@ import { scrub, secretsOf } from '../../config/redact.ts';
 import type { CameraState } from '../../server/wire.ts';
 import type { Logger } from '../../server/log.ts';
 import { buildFfmpegArgs, inputArgs, probeInputArgs, sourceKind, TESTSRC, type DecodeMode, type SourceInfo } from './args.ts';
-import { nextFailureCount, restartDelay } from './backoff.ts';
+import { nextFailureCount, restartDelay } from '../backoff.ts';
 import { exitReason, LineTail } from './exit-reason.ts';
 import { FramePairer, JpegSplitter, LineSplitter, ShowinfoParser, type TimedJpeg } from './frame-stream.ts';
 import { FrameSlot } from './frame-slot.ts';

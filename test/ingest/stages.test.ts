@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IngestSchema } from '../../config/schema.ts';
-import { nextFailureCount, restartDelay } from '../../pipelines/ingest/backoff.ts';
+import { nextFailureCount, restartDelay } from '../../pipelines/backoff.ts';
 import { exitReason, LineTail } from '../../pipelines/ingest/exit-reason.ts';
 import { FramePairer, JpegSplitter, LineSplitter, ShowinfoParser } from '../../pipelines/ingest/frame-stream.ts';
 import { FrameSlot } from '../../pipelines/ingest/frame-slot.ts';

@@ -1,12 +1,12 @@
-// Restart backoff as data (config ingest.backoff) read by one pure function, so policy changes never touch
-// the supervisor's control flow.
-import type { BackoffPolicy } from '../../config/schema.ts';
+// Backoff as data read by one pure function, shared by every stage that retries (camera restarts, engine
+// worker restarts, remote engine retries), so policy changes never touch control flow.
+import type { BackoffPolicy } from '../config/schema.ts';
 
 /**
  * Delay before the next restart. `failures` counts consecutive runs that ended without staying live for
  * `policy.resetAfterMs` (1 for the first restart).
  */
-export function restartDelay(policy: BackoffPolicy, failures: number): number {
+export function restartDelay(policy: Pick<BackoffPolicy, 'initialMs' | 'maxMs' | 'factor'>, failures: number): number {
   if (failures <= 0) return 0;
   const delay = policy.initialMs * policy.factor ** (failures - 1);
   return Math.min(policy.maxMs, Math.round(delay));
