@@ -1,5 +1,6 @@
 // One pino logger; modules take a child with their bindings (camera id, run, component).
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
+import type { Logger } from '../pipelines/log.ts';
 
 export type { Logger };
 

@@ -2,7 +2,9 @@
 // Times: `pdt` is milliseconds since the Unix epoch on the camera's HLS timeline
 // (EXT-X-PROGRAM-DATE-TIME + PTS offset): the one key tying a result to a video frame.
 
-export type CameraState = 'connecting' | 'live' | 'offline' | 'disabled';
+import type { CameraState } from '../pipelines/ingest/types.ts';
+
+export type { CameraState };
 
 /** Public view of a camera: safe to send to a browser (no source URL, no credentials). */
 export interface CameraInfo {

@@ -1,5 +1,5 @@
 // The VisionEngine contract shared by the local (node-llama-cpp + mtmd bridge) and OpenAI-compatible engines.
-// Images arrive already on the model grid (pipelines/vlm/resize.ts); engines never resize.
+// Images arrive already on the model grid (pipelines/grid.ts); engines never resize.
 
 export type ModelFamily = 'qwen2.5-vl' | 'qwen3-vl' | 'gemini';
 /** `pixels`: coordinates in pixels of the sent image; `norm1000`: 0..1000 relative (Qwen3-VL, Gemini). */

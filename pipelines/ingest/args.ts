@@ -4,7 +4,7 @@
 //   2. sampled frames: select one frame per sampling interval, scale ONCE to the model grid, showinfo (for the
 //      PTS), MJPEG on stdout. The k-th JPEG on stdout pairs with the k-th showinfo line on stderr.
 import type { CameraConfig, HlsConfig, IngestConfig } from '../../config/schema.ts';
-import { smartResize } from '../vlm/resize.ts';
+import { smartResize } from '../grid.ts';
 import { barcodeFilter } from './barcode.ts';
 import { LIVE_PLAYLIST } from './paths.ts';
 import { join } from 'node:path';

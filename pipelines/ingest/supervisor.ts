@@ -10,8 +10,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CameraConfig, HlsConfig, IngestConfig, RecordingConfig } from '../../config/schema.ts';
 import { scrub, secretsOf } from '../../config/redact.ts';
-import type { CameraState } from '../../server/wire.ts';
-import type { Logger } from '../../server/log.ts';
+import type { Logger } from '../log.ts';
 import { buildFfmpegArgs, inputArgs, probeInputArgs, sourceKind, TESTSRC, type DecodeMode, type SourceInfo } from './args.ts';
 import { nextFailureCount, restartDelay } from '../backoff.ts';
 import { exitReason, LineTail } from './exit-reason.ts';
@@ -22,7 +21,7 @@ import { cameraHlsDir, cameraRecordingDir, LIVE_PLAYLIST } from './paths.ts';
 import { PdtMapper } from './pdt.ts';
 import { probeSource } from './probe.ts';
 import { RecordingKeeper } from './retention.ts';
-import type { CameraSnapshot, CameraSupervisorEvents, Frame } from './types.ts';
+import type { CameraSnapshot, CameraState, CameraSupervisorEvents, Frame } from './types.ts';
 
 export interface CameraSupervisorOptions {
   camera: CameraConfig;

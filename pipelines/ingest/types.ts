@@ -1,5 +1,6 @@
 // Ingest stage contract: what a camera supervisor consumes (config) and emits (frames, state).
-import type { CameraState } from '../../server/wire.ts';
+/** What a camera is doing now; the wire module re-exports it for the dashboard. */
+export type CameraState = 'connecting' | 'live' | 'offline' | 'disabled';
 
 /** A sampled, decoded frame with its exact timestamps. */
 export interface Frame {

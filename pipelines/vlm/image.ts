@@ -3,7 +3,7 @@
 // reference processor; an image already on the grid passes through untouched.
 import sharp, { type Metadata } from 'sharp';
 import type { EngineImage, EngineInfo } from '../engine/types.ts';
-import { smartResize } from './resize.ts';
+import { smartResize } from '../grid.ts';
 
 export interface Size {
   width: number;

@@ -10,5 +10,5 @@ export { parseAnswer, type ParsedAnswer, type ParseContext, type Box, type Point
 export { boxToSource, pointToSource, mapX, mapY, type Mapping } from './coords.ts';
 export { FAMILIES, FAMILY_NAMES, isModelFamily, type FamilyTraits } from './families.ts';
 export { readJsonValues, isComplete } from './lenient-json.ts';
-export { smartResize, roundHalfEven, QWEN25_GRID } from './resize.ts';
+export { smartResize, roundHalfEven, QWEN25_GRID } from '../grid.ts';
 export { annotate } from './annotate.ts';

@@ -9,7 +9,7 @@ import type { CameraSupervisorOptions } from '../../pipelines/ingest/supervisor.
 import type { CameraInfo, FrameEvent } from '../wire.ts';
 import { scrub, secretsOf } from '../../config/redact.ts';
 import type { Logger } from '../log.ts';
-import { SafeEmitter } from './safe-emitter.ts';
+import { SafeEmitter } from '../../pipelines/safe-emitter.ts';
 
 /** The part of pipelines/ingest CameraSupervisor the server relies on. */
 export interface Supervisor extends EventEmitter<CameraSupervisorEvents> {

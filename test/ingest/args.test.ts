@@ -3,7 +3,7 @@ import { CameraSchema, HlsSchema, IngestSchema } from '../../config/schema.ts';
 import {
   buildFfmpegArgs, chooseDecode, inputArgs, probeInputArgs, sampleSize, selectFilter, sourceKind, type SourceInfo,
 } from '../../pipelines/ingest/args.ts';
-import { smartResize } from '../../pipelines/vlm/resize.ts';
+import { smartResize } from '../../pipelines/grid.ts';
 
 const ingest = IngestSchema.parse({});
 const hls = HlsSchema.parse({ segmentSeconds: 2, liveSegments: 5 });

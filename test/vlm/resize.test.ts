@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import sharp from 'sharp';
-import { smartResize, roundHalfEven, QWEN25_GRID } from '../../pipelines/vlm/resize.ts';
+import { smartResize, roundHalfEven, QWEN25_GRID } from '../../pipelines/grid.ts';
 import { prepareImage, prepareFrames, sentSize } from '../../pipelines/vlm/image.ts';
 
 // Figures from /work/shared/design/vlm-formats.md (qwen-vl-utils smart_resize, Qwen2.5-VL checkpoint defaults).

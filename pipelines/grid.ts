@@ -1,4 +1,6 @@
 // smart_resize: the size on the model's grid that an image is sent at (Qwen2.5-VL / Qwen3-VL processors).
+// A leaf module shared by every stage: ingest scales frames onto the grid the composition root hands it
+// (from the engine's info), the vlm stage maps answers back; neither imports the other.
 // Python's round() (half to even) is used on purpose so sizes match the reference processor
 // (transformers / qwen-vl-utils) and its published figures; llama.cpp rounds halves up, but it
 // receives images already on the grid, so it never resizes them again.

@@ -1,7 +1,7 @@
 // A typed emitter whose listeners cannot hurt the emitter or each other: a throwing (or rejecting)
 // listener is logged and skipped, the remaining listeners still run. One camera's or one socket's
 // fault must never reach the ingest loop that emitted the event.
-import type { Logger } from '../log.ts';
+import type { Logger } from './log.ts';
 
 type EventMap = Record<string, unknown[]>;
 type Listener<A extends unknown[]> = (...args: A) => unknown;
