@@ -6,7 +6,7 @@
 import type { CameraConfig, HlsConfig, IngestConfig } from '../../config/schema.ts';
 import { smartResize } from '../grid.ts';
 import { barcodeFilter } from './barcode.ts';
-import { LIVE_PLAYLIST } from './paths.ts';
+import { FFMPEG_PLAYLIST } from './paths.ts';
 import { join } from 'node:path';
 
 export type SourceKind = 'rtsp' | 'v4l2' | 'file' | 'testsrc';
@@ -20,6 +20,8 @@ export interface SourceInfo {
   fps: number | null;
   /** Longest keyframe interval seen while probing, seconds; null when fewer than two keyframes were seen. */
   gopSeconds: number | null;
+  /** Frames are reordered (B-frames: main/high profile), as the decoder reported it (`has_b_frames`). */
+  bFrames?: boolean;
 }
 
 /** The built-in synthetic camera: testsrc2 with the frame counter barcode burned in. */
@@ -134,7 +136,8 @@ export function buildFfmpegArgs(input: RunArgsInput): RunArgs {
   const decode = chooseDecode(camera, info, encode);
   const size = sampleSize(info, ingest);
   const sample = `${selectFilter(camera.sampleInterval, decode)},scale=${size.width}:${size.height},showinfo=checksum=0`;
-  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-y'];
+  // -debug_ts: one stderr line per packet read, the run's progress and wall clock (packet-clock.ts).
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-debug_ts', '-y'];
   // Keyframe-only decode, single-threaded: frame threading would hold keyframes back by seconds at 1 fps.
   if (decode === 'keyframes') {
     args.push('-skip_frame', 'nokey', '-threads', '1');
@@ -149,11 +152,23 @@ export function buildFfmpegArgs(input: RunArgsInput): RunArgs {
     args.push('-map', '[hls]', ...x264Args(input.hls.segmentSeconds), ...hlsArgs(input));
     args.push('-map', `[${SAMPLE_FILTER_LABEL}]`, ...jpegArgs(ingest));
   } else {
-    args.push('-map', '0:v:0', '-c:v', 'copy', ...hlsArgs(input));
+    args.push('-map', '0:v:0', '-c:v', 'copy', '-bsf:v', info.bFrames ? COPY_FROM_TIMED_KEYFRAME : TIME_FIRST_KEYFRAME, ...hlsArgs(input));
     args.push('-map', '0:v:0', '-vf', sample, ...jpegArgs(ingest));
   }
   return { args, decode, encode, ...size };
 }
+
+/**
+ * An RTSP session that starts on a keyframe hands that first keyframe over without a PTS (ffmpeg's H.264 parser
+ * loses it). With B-frames its time cannot be guessed (the MPEG-TS muxer refuses the packet: "first pts and dts
+ * value must be set", and the run dies), so copying starts at the first keyframe that carries a PTS: such a session
+ * loses its first GOP, sessions joined mid-GOP lose nothing.
+ */
+export const COPY_FROM_TIMED_KEYFRAME = 'noise=drop=not(st(0\\,ld(0)+key*not(eq(pts\\,nopts))))';
+
+/** Without B-frames the untimed first keyframe is simply the frame before the next packet. */
+const FIRST_KEYFRAME_TIME = 'if(eq(PTS\\,NOPTS)\\,if(eq(NEXT_PTS\\,NOPTS)\\,DTS\\,NEXT_PTS-DURATION)\\,PTS)';
+export const TIME_FIRST_KEYFRAME = `setts=pts=${FIRST_KEYFRAME_TIME}:dts=${FIRST_KEYFRAME_TIME}`;
 
 function x264Args(segmentSeconds: number): string[] {
   return [
@@ -163,17 +178,23 @@ function x264Args(segmentSeconds: number): string[] {
   ];
 }
 
+/**
+ * Added to every HLS timestamp: B-frame streams start with a negative DTS, which the muxer would otherwise shift by
+ * a run-dependent amount, and the PDT anchor needs segment PTS = PTS + a known constant (ts-pts.ts).
+ */
+export const HLS_TS_OFFSET_SECONDS = 10;
+
 function hlsArgs(input: RunArgsInput): string[] {
   const { hls, hlsDir, startNumber } = input;
   return [
-    '-an', '-f', 'hls',
+    '-an', '-output_ts_offset', String(HLS_TS_OFFSET_SECONDS), '-f', 'hls',
     '-hls_time', String(hls.segmentSeconds),
     '-hls_list_size', String(hls.liveSegments),
     // No delete_segments: retention moves segments leaving the window into the recordings folder.
     '-hls_flags', 'program_date_time+independent_segments+temp_file',
     '-start_number', String(startNumber),
     '-hls_segment_filename', join(hlsDir, 'seg-%d.ts'),
-    join(hlsDir, LIVE_PLAYLIST),
+    join(hlsDir, FFMPEG_PLAYLIST),
   ];
 }
 

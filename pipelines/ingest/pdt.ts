@@ -1,47 +1,77 @@
-// Maps a sampled frame's PTS to its wall-clock time on the HLS timeline:
-//   PDT(P) = PDT(first segment of this run) + (P - P0)
-// where P0 is the PTS of the run's first decoded frame. Copy mode starts the first segment at the first keyframe,
-// which is also the first decoded frame (the H.264 decoder drops what precedes it); when encoding, the first raw
-// frame is both. The first segment's PDT is the wall clock when ffmpeg's HLS writer started, so it can only be
-// read from the playlist, about one segment after the first frame.
+// Puts a run's frames and its HLS playlist on one wall clock, the camera's capture time:
+//   pdt(P) = P + offset        (offset: packet-clock.ts, the smallest arrival-minus-PTS seen before publishing)
+// ffmpeg's HLS writer stamps the first segment with the time it started writing, which lags capture by the probe
+// (0.7-2 s; longer when the stream was joined mid-GOP), so its PROGRAM-DATE-TIMEs are moved by
+//   shift = pdt(first PTS of a segment) - ffmpeg's PDT of that segment
+// and the same `pdt` keys a sampled frame and the video frame a player shows at that PDT.
+// The segment's first PTS is read from the segment itself (ts-pts.ts): with B-frames and a session that starts on a
+// keyframe, the first packet has no timestamp and the copy starts a GOP later than the decoder, so "the first
+// decoded frame opens the first segment" does not hold there. Fallbacks, each logged by the caller through
+// `fallback`: no timed packet (no `-debug_ts` lines) keeps ffmpeg's PDTs as they are; an unreadable segment assumes
+// the first decoded frame opens the first segment.
+import { join } from 'node:path';
 import type { MediaPlaylist } from './hls-playlist.ts';
+import type { PacketClock } from './packet-clock.ts';
+import { HLS_TS_OFFSET_SECONDS } from './args.ts';
+import { MPEGTS_DELAY_SECONDS, readFirstVideoPts } from './ts-pts.ts';
 
 export class PdtMapper {
-  #anchorMs: number | null = null;
-  #p0: number | null = null;
-  /** True when the run's first segment had already left the playlist and the anchor was estimated. */
-  estimated = false;
+  #offsetMs: number | null = null;
+  #shiftMs = 0;
+  #firstFramePts: number | null = null;
+  /** Set when a fallback was used: what was assumed (for a warning). */
+  fallback: string | null = null;
 
-  constructor(private readonly startNumber: number) {}
+  constructor(
+    private readonly startNumber: number,
+    private readonly clock: PacketClock,
+    private readonly readFirstPts: (path: string) => Promise<number | null> = readFirstVideoPts,
+  ) {}
 
   get ready(): boolean {
-    return this.#anchorMs !== null && this.#p0 !== null;
+    return this.#offsetMs !== null;
   }
 
-  /** PTS (seconds) of the first decoded frame of the run; later calls are ignored. */
+  /** PTS (seconds) of the run's first decoded frame; only used when a segment cannot be read. */
   setFirstPts(seconds: number): void {
-    if (this.#p0 === null) this.#p0 = seconds;
+    this.#firstFramePts ??= seconds;
   }
 
-  /** Takes the anchor from the playlist when it shows this run's first segment. Returns whether it is known. */
-  observe(playlist: MediaPlaylist): boolean {
-    if (this.#anchorMs !== null) return true;
-    const segs = playlist.segments.filter((s) => s.seq >= this.startNumber && s.pdt !== null);
-    const first = segs[0];
-    if (!first) return false; // still the previous run's playlist, or none yet
-    if (first.seq === this.startNumber) {
-      this.#anchorMs = first.pdt;
-    } else {
-      // Missed the first segment (polling fell far behind): earlier segments lasted about as long as this one.
-      this.#anchorMs = first.pdt! - (first.seq - this.startNumber) * first.duration * 1000;
-      this.estimated = true;
+  /**
+   * Anchors the run on the first segment of this run that ffmpeg's playlist lists (files in `hlsDir`).
+   * Resolves whether the mapping is known; once it is, it never changes.
+   */
+  async observe(playlist: MediaPlaylist, hlsDir: string): Promise<boolean> {
+    if (this.ready) return true;
+    const seg = playlist.segments.find((s) => s.seq >= this.startNumber && s.pdt !== null);
+    if (!seg) return false; // still the previous run's playlist, or none yet
+    const tsPts = await this.readFirstPts(join(hlsDir, seg.uri));
+    let segPts = tsPts === null ? null : tsPts - HLS_TS_OFFSET_SECONDS - MPEGTS_DELAY_SECONDS;
+    if (segPts === null) {
+      if (this.#firstFramePts === null || seg.seq !== this.startNumber) return false; // wait for a frame / next tick
+      segPts = this.#firstFramePts;
+      this.fallback = 'first segment unreadable: assumed it starts with the first decoded frame';
     }
+    const clockOffset = this.clock.offsetMs;
+    if (clockOffset === null) {
+      this.fallback = 'no packet timing from ffmpeg: kept the HLS writer clock';
+      this.#offsetMs = seg.pdt! - segPts * 1000;
+    } else {
+      this.clock.freeze();
+      this.#offsetMs = clockOffset;
+    }
+    this.#shiftMs = Math.round(this.#offsetMs + segPts * 1000 - seg.pdt!);
     return true;
+  }
+
+  /** Milliseconds to add to every PROGRAM-DATE-TIME ffmpeg writes in this run. Only valid when `ready`. */
+  get shiftMs(): number {
+    return this.#shiftMs;
   }
 
   /** Wall-clock ms of a frame with PTS `seconds`. Only valid when `ready`. */
   map(seconds: number): number {
-    if (this.#anchorMs === null || this.#p0 === null) throw new Error('PdtMapper.map() before the anchor is known');
-    return Math.round(this.#anchorMs + (seconds - this.#p0) * 1000);
+    if (this.#offsetMs === null) throw new Error('PdtMapper.map() before the anchor is known');
+    return Math.round(this.#offsetMs + seconds * 1000);
   }
 }

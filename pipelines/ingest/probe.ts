@@ -30,14 +30,14 @@ export class ProbeError extends Error {
 }
 
 interface ProbeJson {
-  streams?: { codec_name?: string; width?: number; height?: number; r_frame_rate?: string }[];
+  streams?: { codec_name?: string; width?: number; height?: number; r_frame_rate?: string; has_b_frames?: number }[];
   packets?: { pts_time?: string; flags?: string }[];
 }
 
 export async function probeSource(opts: ProbeOptions): Promise<SourceInfo> {
   const args = [
     '-v', 'error', ...opts.input.slice(0, -2), '-select_streams', 'v:0',
-    '-show_entries', 'stream=codec_name,width,height,r_frame_rate:packet=pts_time,flags',
+    '-show_entries', 'stream=codec_name,width,height,r_frame_rate,has_b_frames:packet=pts_time,flags',
     '-read_intervals', `%+${opts.windowSeconds}`, '-of', 'json', ...opts.input.slice(-2),
   ];
   const { code, stdout, stderr } = await run(opts.ffprobePath, args, opts.timeoutMs, opts.signal);
@@ -55,6 +55,7 @@ export async function probeSource(opts: ProbeOptions): Promise<SourceInfo> {
     height: stream.height,
     fps: parseRate(stream.r_frame_rate),
     gopSeconds: longestKeyframeGap(json.packets ?? []),
+    bFrames: (stream.has_b_frames ?? 0) > 0,
   };
 }
 

@@ -6,8 +6,7 @@
 // state change), 'run' (a new run's first segment is in the fresh live playlist: players reload now).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { CameraConfig, HlsConfig, IngestConfig, RecordingConfig } from '../../config/schema.ts';
 import { scrub, secretsOf } from '../../config/redact.ts';
 import type { Logger } from '../log.ts';
@@ -16,11 +15,13 @@ import { nextFailureCount, restartDelay } from '../backoff.ts';
 import { exitReason, LineTail } from './exit-reason.ts';
 import { FramePairer, JpegSplitter, LineSplitter, ShowinfoParser, type TimedJpeg } from './frame-stream.ts';
 import { FrameSlot } from './frame-slot.ts';
-import { readPlaylist } from './hls-playlist.ts';
-import { cameraHlsDir, cameraRecordingDir, LIVE_PLAYLIST } from './paths.ts';
+import { LivePlaylist } from './live-playlist.ts';
+import { PacketClock } from './packet-clock.ts';
+import { cameraHlsDir, cameraRecordingDir } from './paths.ts';
 import { PdtMapper } from './pdt.ts';
 import { probeSource } from './probe.ts';
 import { RecordingKeeper } from './retention.ts';
+import { stallReason, watchdogLimits, type WatchdogLimits } from './run-watchdog.ts';
 import type { CameraSnapshot, CameraState, CameraSupervisorEvents, Frame } from './types.ts';
 
 export interface CameraSupervisorOptions {
@@ -48,6 +49,8 @@ interface Run {
   firstFrameAt: number | null;
   lastFrameAt: number | null;
   seq: number;
+  clock: PacketClock;
+  limits: WatchdogLimits;
   mapper: PdtMapper;
   pending: TimedJpeg[];
   announced: boolean;
@@ -87,7 +90,10 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
   #dropped = 0;
   #lastFramePdt: number | null = null;
   #lastPrune = 0;
-  #slot: FrameSlot | null = null;
+  #slot = new FrameSlot();
+  readonly #playlist: LivePlaylist;
+  /** PDT shift of the last anchored run, to publish what ffmpeg wrote after the last tick (live-playlist.ts). */
+  #lastShiftMs: number | null = null;
 
   constructor(opts: CameraSupervisorOptions) {
     super();
@@ -95,6 +101,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     this.#log = opts.logger.child({ camera: opts.camera.id });
     this.#secrets = [opts.camera.source, ...(opts.camera.inputArgs ?? [])].flatMap(secretsOf);
     this.#hlsDir = cameraHlsDir(opts.dataDir, opts.camera.id);
+    this.#playlist = new LivePlaylist(this.#hlsDir);
     this.#keeper = new RecordingKeeper({
       hlsDir: this.#hlsDir,
       recordingDir: cameraRecordingDir(opts.dataDir, opts.camera.id),
@@ -126,7 +133,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       run: this.#runNo,
       lastFramePdt: this.#lastFramePdt,
       framesSampled: this.#sampled,
-      framesDropped: this.#dropped + (this.#slot?.dropped ?? 0),
+      framesDropped: this.#dropped + this.#slot.dropped,
       restarts: this.#restarts,
       decode: this.#decode,
       sampleInterval: c.sampleInterval,
@@ -134,9 +141,14 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
   }
 
   /**
-   * Feeds every frame into a latest-frame slot too (capacity 1) and counts the frames overwritten there before a
-   * consumer took them in `framesDropped`. Optional: a slot nobody reads would count every frame as dropped.
+   * The camera's latest-frame slot (capacity 1): every emitted frame is put there too; a consumer awaits
+   * `slot.next()`. Frames overwritten before the consumer took them count in `framesDropped`.
    */
+  get slot(): FrameSlot {
+    return this.#slot;
+  }
+
+  /** Feeds frames into `slot` instead of the supervisor's own one. */
   attachSlot(slot: FrameSlot): void {
     this.#slot = slot;
   }
@@ -184,13 +196,12 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     await mkdir(this.#hlsDir, { recursive: true });
     // The previous run's (or an earlier Vigil process's) last playlist: learn the PDTs of its final segments, then
     // remove it so neither players nor this run's PDT anchor can mistake it for the new one.
-    const playlistPath = join(this.#hlsDir, LIVE_PLAYLIST);
-    const old = await readPlaylist(playlistPath);
+    const old = await this.#playlist.retire(this.#lastShiftMs);
+    this.#lastShiftMs = null;
     let startNumber = (await this.#keeper.lastSeq()) + 1;
     if (old) {
       this.#keeper.observe(old, this.#runNo, 0);
       startNumber = Math.max(startNumber, ...old.segments.map((seg) => seg.seq + 1));
-      await rm(playlistPath, { force: true });
     }
     await this.#keeper.sweep(Infinity);
     if (this.#closing) return;
@@ -199,9 +210,11 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     this.#decode = built.decode;
     const no = ++this.#runNo;
     const child = spawn(ingest.ffmpegPath, built.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const clock = new PacketClock();
     const run: Run = {
       no, child, startNumber, spawnedAt: Date.now(), firstFrameAt: null, lastFrameAt: null, seq: 0,
-      mapper: new PdtMapper(startNumber), pending: [], announced: false, sweptTo: startNumber,
+      clock, limits: watchdogLimits(ingest.stallTimeout, camera.sampleInterval, info.gopSeconds),
+      mapper: new PdtMapper(startNumber, clock), pending: [], announced: false, sweptTo: startNumber,
       stderr: new LineTail(40), stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0,
       closed: new Promise((resolve) => child.once('close', () => resolve())),
       timer: setInterval(() => void this.#tick(run), TICK_MS),
@@ -223,6 +236,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     run.child.stderr!.setEncoding('utf8');
     run.child.stderr!.on('data', (chunk: string) => {
       for (const line of lines.push(chunk)) {
+        if (run.clock.push(line, Date.now())) continue;
         const r = showinfo.parse(line);
         if ('frame' in r) for (const f of pairer.addInfo(r.frame)) this.#onFrame(run, f);
         else if ('other' in r) {
@@ -250,7 +264,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       run.mapper.setFirstPts(f.info.seconds);
       this.#setState('live', null);
     }
-    if (!run.mapper.ready) {
+    if (!run.announced) {
       run.pending.push(f);
       if (run.pending.length > MAX_PENDING) (run.pending.shift(), this.#dropped++);
       return;
@@ -284,9 +298,11 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       jpeg: f.jpeg,
       width: f.info.width,
       height: f.info.height,
+      sourceW: this.#info?.width ?? f.info.width,
+      sourceH: this.#info?.height ?? f.info.height,
     };
     this.#lastFramePdt = frame.pdt;
-    this.#slot?.put(frame);
+    this.#slot.put(frame);
     this.#safeEmit('frame', frame);
   }
 
@@ -296,12 +312,16 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     run.ticking = true;
     try {
       this.#watchdog(run);
-      const pl = await readPlaylist(join(this.#hlsDir, LIVE_PLAYLIST));
-      if (!pl || run !== this.#run) return;
+      const src = await this.#playlist.source();
+      if (!src || run !== this.#run || !(await run.mapper.observe(src.playlist, this.#hlsDir)) || run !== this.#run) return;
+      const pl = await this.#playlist.publish(src.text, run.mapper.shiftMs);
+      this.#lastShiftMs = run.mapper.shiftMs;
       this.#keeper.observe(pl, run.no, run.startNumber);
-      if (!run.announced && run.mapper.observe(pl)) {
+      if (!run.announced) {
         run.announced = true;
-        if (run.mapper.estimated) this.#log.warn({ run: run.no }, 'first segment PDT estimated (playlist read late)');
+        const { shiftMs, fallback } = run.mapper;
+        this.#log.info({ run: run.no, pdtShiftMs: shiftMs }, 'HLS program date-times moved onto the camera clock');
+        if (fallback) this.#log.warn({ run: run.no }, `frame times: ${fallback}`);
         if (run.firstFrameAt !== null) for (const f of run.pending.splice(0)) this.#emitFrame(run, f);
         this.#safeEmit('run', this.snapshot());
       }
@@ -322,10 +342,10 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
   }
 
   #watchdog(run: Run): void {
-    const stall = this.#o.ingest.stallTimeout;
-    const since = run.lastFrameAt ?? run.spawnedAt;
-    if (run.stopReason || Date.now() - since < stall * 1000) return;
-    run.stopReason = run.firstFrameAt === null ? `died before first frame: no data for ${stall} s` : `no data for ${stall} s`;
+    if (run.stopReason) return;
+    const reason = stallReason({ ...run, now: Date.now(), lastPacketAt: run.clock.lastPacketAt }, run.limits);
+    if (!reason) return;
+    run.stopReason = reason;
     this.#log.warn({ run: run.no }, `stall watchdog: ${run.stopReason}`);
     void terminate(run.child, KILL_GRACE_MS);
   }
@@ -336,6 +356,8 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     this.#run = null;
     if (this.#closing) return; // an exit we caused by close(): nothing to report
     const reason = run.stopReason ?? exitReason({ code, signal, hadFrame: run.firstFrameAt !== null, stderr: run.stderr.lines() });
+    // A camera can come back from a reboot with another codec or size: a run that never decoded a frame probes again.
+    if (run.firstFrameAt === null) this.#info = null;
     if (run.firstFrameAt === null) this.#log.warn({ run: run.no, code, signal, stderr: run.stderr.lines().slice(-15) }, reason);
     else this.#log.info({ run: run.no, code, signal }, `camera offline: ${reason}`);
     this.#retry(reason, run.firstFrameAt === null ? 0 : Date.now() - run.firstFrameAt);

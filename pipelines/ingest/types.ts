@@ -17,6 +17,9 @@ export interface Frame {
   jpeg: Buffer;
   width: number;
   height: number;
+  /** Size of the camera's picture (what the probe saw): boxes for evidence are mapped back to source pixels. */
+  sourceW: number;
+  sourceH: number;
 }
 
 export interface CameraSnapshot {

@@ -5,6 +5,7 @@ import { exitReason, LineTail } from '../../pipelines/ingest/exit-reason.ts';
 import { FramePairer, JpegSplitter, LineSplitter, ShowinfoParser } from '../../pipelines/ingest/frame-stream.ts';
 import { FrameSlot } from '../../pipelines/ingest/frame-slot.ts';
 import { parsePlaylist } from '../../pipelines/ingest/hls-playlist.ts';
+import { PacketClock } from '../../pipelines/ingest/packet-clock.ts';
 import { PdtMapper } from '../../pipelines/ingest/pdt.ts';
 import { longestKeyframeGap } from '../../pipelines/ingest/probe.ts';
 import type { Frame } from '../../pipelines/ingest/types.ts';
@@ -72,15 +73,18 @@ describe('playlist and PDT mapping', () => {
     expect(p.segments.map((s) => [s.seq, s.duration, Math.round(s.pdt! - t0)])).toEqual([[7, 1, 0], [8, 0.966667, 1000], [9, 1, 1967]]);
     expect(p.ended).toBe(false);
   });
-  it('maps PTS to PDT(first segment) + (P - P0), ignoring an older run\'s playlist', () => {
-    const m = new PdtMapper(7);
+  it('falls back to PDT(first segment) + (P - P0) without packet timing or a readable segment, ignoring an older run\'s playlist', async () => {
+    const m = new PdtMapper(7, new PacketClock(), async () => null);
+    expect(await m.observe(parsePlaylist(text), '/nowhere')).toBe(false); // no frame yet: nothing to assume
     m.setFirstPts(100);
     m.setFirstPts(999); // later frames do not move P0
-    expect(m.observe(parsePlaylist(text))).toBe(true);
+    expect(await m.observe(parsePlaylist(text), '/nowhere')).toBe(true);
+    expect(m.fallback).toMatch(/no packet timing/);
     expect(m.map(100)).toBe(t0);
     expect(m.map(101.5)).toBe(t0 + 1500);
-    const stale = new PdtMapper(10);
-    expect(stale.observe(parsePlaylist(text))).toBe(false);
+    expect(m.shiftMs).toBe(0);
+    const stale = new PdtMapper(10, new PacketClock(), async () => 1);
+    expect(await stale.observe(parsePlaylist(text), '/nowhere')).toBe(false);
     expect(stale.ready).toBe(false);
   });
 });
@@ -113,8 +117,12 @@ describe('exit reasons', () => {
 
 describe('FrameSlot', () => {
   const frame = (seq: number) => ({ seq }) as Frame;
-  it('keeps the newest frame and counts overwritten ones', () => {
+  it('keeps the newest frame and counts overwritten ones once a consumer reads it', () => {
     const s = new FrameSlot();
+    s.put(frame(0));
+    s.put(frame(0)); // nobody reads yet: not a drop
+    expect(s.dropped).toBe(0);
+    expect(s.take()?.seq).toBe(0);
     s.put(frame(1));
     s.put(frame(2));
     s.put(frame(3));

@@ -56,7 +56,7 @@ export class FakeSupervisor extends EventEmitter<CameraSupervisorEvents> impleme
   }
 
   emitFrame(pdt = Date.now()): Frame {
-    const frame: Frame = { camera: this.snap.id, run: this.snap.run, seq: this.seq++, pts: this.seq, pdt, jpeg: Buffer.alloc(4), width: 1288, height: 728 };
+    const frame: Frame = { camera: this.snap.id, run: this.snap.run, seq: this.seq++, pts: this.seq, pdt, jpeg: Buffer.alloc(4), width: 1288, height: 728, sourceW: 1920, sourceH: 1080 };
     this.snap = { ...this.snap, framesSampled: this.snap.framesSampled + 1, lastFramePdt: pdt };
     this.emit('frame', frame);
     return frame;

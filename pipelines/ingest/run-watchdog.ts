@@ -1,0 +1,44 @@
+// The stall watchdog's judgement of one ffmpeg run. Progress is judged on packets read from the camera
+// (packet-clock.ts), not on sampled frames: a 10 s GOP camera has nothing to decode for up to 10 s after joining
+// mid-GOP, and a camera sampled every 10 s yields one frame per 10 s, while data flows all along. Sampled frames
+// have their own, longer limit, scaled to the sampling interval and the GOP, so a decoder that stopped producing
+// frames while packets still arrive is restarted too.
+
+export interface WatchdogLimits {
+  /** Seconds without any packet (or, before the first packet, since spawn) before the run is ended. */
+  dataSeconds: number;
+  /** Seconds without a sampled frame (or, before the first one, since spawn) while packets flow. */
+  frameSeconds: number;
+}
+
+/**
+ * `gopSeconds` as probed (null: longer than the probe window, so unknown): the first frame of a run can wait one GOP
+ * for a keyframe, and a keyframe-only decode yields one frame per GOP. An unknown GOP is assumed no longer than twice
+ * the stall timeout.
+ */
+export function watchdogLimits(stallTimeout: number, sampleInterval: number, gopSeconds: number | null): WatchdogLimits {
+  const gop = gopSeconds ?? 2 * stallTimeout;
+  return { dataSeconds: stallTimeout, frameSeconds: stallTimeout + Math.max(2 * sampleInterval, gop) };
+}
+
+export interface RunFacts {
+  now: number;
+  spawnedAt: number;
+  lastPacketAt: number | null;
+  firstFrameAt: number | null;
+  lastFrameAt: number | null;
+}
+
+/** Why the run must end now, or null while it makes progress. Reasons keep the "died before first frame" prefix. */
+export function stallReason(f: RunFacts, limits: WatchdogLimits): string | null {
+  const prefix = f.firstFrameAt === null ? 'died before first frame: ' : '';
+  if (f.now - (f.lastPacketAt ?? f.spawnedAt) >= limits.dataSeconds * 1000) return `${prefix}no data for ${fmt(limits.dataSeconds)} s`;
+  if (f.now - (f.lastFrameAt ?? f.spawnedAt) >= limits.frameSeconds * 1000) {
+    return `${prefix}no frame decoded for ${fmt(limits.frameSeconds)} s while data flows`;
+  }
+  return null;
+}
+
+function fmt(s: number): string {
+  return String(Math.round(s * 10) / 10);
+}
