@@ -21,7 +21,8 @@ const cameraFfmpeg = () => ffmpegChildren().filter((p) => p !== server.feedPid);
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'vigil-rtsp-'));
-  server = await startRtspServer({ user: USER, password: PASSWORD, gop: 15 }); // 0.5 s GOP at 30 fps
+  // 0.5 s GOP at 30 fps. join 'keyframe': each run's session starts on a keyframe (mid-GOP joins: other tests).
+  server = await startRtspServer({ user: USER, password: PASSWORD, gop: 15, join: 'keyframe' });
   // rtspTimeout well above the watchdog, so the freeze test proves the watchdog (not ffmpeg) ended the run.
   h = makeSupervisor(dataDir, { source: server.url, sampleInterval: 1, decode: 'auto' }, { stallTimeout: STALL, rtspTimeout: 20 }, { liveSegments: 20 });
   h.sup.start();
