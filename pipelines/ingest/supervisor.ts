@@ -22,6 +22,7 @@ import { PdtMapper } from './pdt.ts';
 import { probeSource } from './probe.ts';
 import { RecordingKeeper } from './retention.ts';
 import { stallReason, watchdogLimits, type WatchdogLimits } from './run-watchdog.ts';
+import { InputStreamWatch, sourceChange, type SeenStream } from './source-change.ts';
 import type { CameraSnapshot, CameraState, CameraSupervisorEvents, Frame } from './types.ts';
 
 export interface CameraSupervisorOptions {
@@ -230,6 +231,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     const lines = new LineSplitter();
     const showinfo = new ShowinfoParser();
     const pairer = new FramePairer();
+    const input = new InputStreamWatch();
     run.child.stdout!.on('data', (chunk: Buffer) => {
       for (const j of jpegs.push(chunk)) for (const f of pairer.addJpeg(j)) this.#onFrame(run, f);
     });
@@ -240,6 +242,8 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
         const r = showinfo.parse(line);
         if ('frame' in r) for (const f of pairer.addInfo(r.frame)) this.#onFrame(run, f);
         else if ('other' in r) {
+          const seen = input.push(r.other);
+          if (seen) this.#checkSource(run, seen);
           const clean = this.#scrub(r.other);
           this.#tail.push(clean);
           run.stderr.push(clean);
@@ -285,6 +289,16 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     this.#info = { ...this.#info, gopSeconds: gap };
     run.stopReason = `keyframes every ${gap.toFixed(1)} s, longer than the ${interval} s sampling interval: switching to full decode`;
     this.#log.warn({ run: run.no }, run.stopReason);
+    void terminate(run.child, KILL_GRACE_MS);
+  }
+
+  /** A camera that now sends another codec or size than probed: end the run, the next one probes again. */
+  #checkSource(run: Run, seen: SeenStream): void {
+    const change = this.#info && sourceChange(this.#info, seen);
+    if (!change || run.stopReason) return;
+    this.#info = null;
+    run.stopReason = change;
+    this.#log.warn({ run: run.no }, change);
     void terminate(run.child, KILL_GRACE_MS);
   }
 
@@ -356,8 +370,9 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     this.#run = null;
     if (this.#closing) return; // an exit we caused by close(): nothing to report
     const reason = run.stopReason ?? exitReason({ code, signal, hadFrame: run.firstFrameAt !== null, stderr: run.stderr.lines() });
-    // A camera can come back from a reboot with another codec or size: a run that never decoded a frame probes again.
-    if (run.firstFrameAt === null) this.#info = null;
+    // A camera can come back from a reboot with another codec or size: a run that read packets but never decoded a
+    // frame probes again (one that never connected does not: a reconnect stays one connection).
+    if (run.firstFrameAt === null && run.clock.packets > 0) this.#info = null;
     if (run.firstFrameAt === null) this.#log.warn({ run: run.no, code, signal, stderr: run.stderr.lines().slice(-15) }, reason);
     else this.#log.info({ run: run.no, code, signal }, `camera offline: ${reason}`);
     this.#retry(reason, run.firstFrameAt === null ? 0 : Date.now() - run.firstFrameAt);
