@@ -17,12 +17,17 @@ export function isDebugTsLine(line: string): boolean {
   return DEBUG_TS.test(line) || line.startsWith('    Last message repeated');
 }
 
+const SETTLE_STEP_MS = 5;
+const SETTLE_MS = 1000;
+
 export class PacketClock {
   #timebase: number | null = null;
   #offsetMs: number | null = null;
   #lastPacketAt: number | null = null;
   #packets = 0;
   #frozen = false;
+  /** When the offset last fell by more than SETTLE_STEP_MS: packets were still arriving faster than real time. */
+  #lastDropAt: number | null = null;
 
   /**
    * Reads one stderr line received at `nowMs`. Returns true when it was a `-debug_ts` line (consumed), false for any
@@ -40,8 +45,17 @@ export class PacketClock {
     if (this.#timebase === null && duration > 0 && durationSeconds > 0) this.#timebase = 1 / Math.round(duration / durationSeconds);
     if (this.#timebase === null || this.#frozen) return true;
     const offset = nowMs - Number(m[1]) * this.#timebase * 1000;
+    if (this.#offsetMs === null || offset < this.#offsetMs - SETTLE_STEP_MS) this.#lastDropAt = nowMs;
     if (this.#offsetMs === null || offset < this.#offsetMs) this.#offsetMs = offset;
     return true;
+  }
+
+  /**
+   * Whether the offset can be trusted at `nowMs`: it has not fallen noticeably for SETTLE_MS. While ffmpeg works
+   * through the packets it buffered during probing, each one arrives sooner (relative to its PTS) than the last.
+   */
+  settled(nowMs: number): boolean {
+    return this.#offsetMs !== null && this.#lastDropAt !== null && nowMs - this.#lastDropAt >= SETTLE_MS;
   }
 
   /** Wall-clock ms minus PTS ms: wall(P) = P * 1000 + offsetMs. Null until a timed packet arrived. */

@@ -5,20 +5,27 @@
 // frames while packets still arrive is restarted too.
 
 export interface WatchdogLimits {
-  /** Seconds without any packet (or, before the first packet, since spawn) before the run is ended. */
+  /** Seconds without any packet before the run is ended. */
   dataSeconds: number;
+  /**
+   * Seconds from spawn to the first packet line: ffmpeg reports packets only once it has probed the stream, which
+   * needs a decodable keyframe, so a session joined mid-GOP can wait up to one GOP first.
+   */
+  startSeconds: number;
   /** Seconds without a sampled frame (or, before the first one, since spawn) while packets flow. */
   frameSeconds: number;
 }
 
+/** Longest GOP assumed when the probe saw fewer than two keyframes ("smart codec" modes go up to about 10 s). */
+export const UNKNOWN_GOP_SECONDS = 12;
+
 /**
  * `gopSeconds` as probed (null: longer than the probe window, so unknown): the first frame of a run can wait one GOP
- * for a keyframe, and a keyframe-only decode yields one frame per GOP. An unknown GOP is assumed no longer than twice
- * the stall timeout.
+ * for a keyframe, and a keyframe-only decode yields one frame per GOP.
  */
 export function watchdogLimits(stallTimeout: number, sampleInterval: number, gopSeconds: number | null): WatchdogLimits {
-  const gop = gopSeconds ?? 2 * stallTimeout;
-  return { dataSeconds: stallTimeout, frameSeconds: stallTimeout + Math.max(2 * sampleInterval, gop) };
+  const gop = gopSeconds ?? Math.max(UNKNOWN_GOP_SECONDS, 2 * stallTimeout);
+  return { dataSeconds: stallTimeout, startSeconds: stallTimeout + gop, frameSeconds: stallTimeout + Math.max(2 * sampleInterval, gop) };
 }
 
 export interface RunFacts {
@@ -32,7 +39,10 @@ export interface RunFacts {
 /** Why the run must end now, or null while it makes progress. Reasons keep the "died before first frame" prefix. */
 export function stallReason(f: RunFacts, limits: WatchdogLimits): string | null {
   const prefix = f.firstFrameAt === null ? 'died before first frame: ' : '';
-  if (f.now - (f.lastPacketAt ?? f.spawnedAt) >= limits.dataSeconds * 1000) return `${prefix}no data for ${fmt(limits.dataSeconds)} s`;
+  if (f.lastPacketAt === null) {
+    return f.now - f.spawnedAt >= limits.startSeconds * 1000 ? `${prefix}no data for ${fmt(limits.startSeconds)} s` : null;
+  }
+  if (f.now - f.lastPacketAt >= limits.dataSeconds * 1000) return `${prefix}no data for ${fmt(limits.dataSeconds)} s`;
   if (f.now - (f.lastFrameAt ?? f.spawnedAt) >= limits.frameSeconds * 1000) {
     return `${prefix}no frame decoded for ${fmt(limits.frameSeconds)} s while data flows`;
   }

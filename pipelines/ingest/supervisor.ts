@@ -268,11 +268,12 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       run.mapper.setFirstPts(f.info.seconds);
       this.#setState('live', null);
     }
-    if (!run.announced) {
+    if (!run.mapper.anchorOnClock(now)) {
       run.pending.push(f);
       if (run.pending.length > MAX_PENDING) (run.pending.shift(), this.#dropped++);
       return;
     }
+    for (const p of run.pending.splice(0)) this.#emitFrame(run, p);
     this.#emitFrame(run, f);
   }
 
@@ -328,6 +329,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       this.#watchdog(run);
       const src = await this.#playlist.source();
       if (!src || run !== this.#run || !(await run.mapper.observe(src.playlist, this.#hlsDir)) || run !== this.#run) return;
+      if (run.mapper.ready) for (const f of run.pending.splice(0)) this.#emitFrame(run, f);
       const pl = await this.#playlist.publish(src.text, run.mapper.shiftMs);
       this.#lastShiftMs = run.mapper.shiftMs;
       this.#keeper.observe(pl, run.no, run.startNumber);
@@ -336,7 +338,6 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
         const { shiftMs, fallback } = run.mapper;
         this.#log.info({ run: run.no, pdtShiftMs: shiftMs }, 'HLS program date-times moved onto the camera clock');
         if (fallback) this.#log.warn({ run: run.no }, `frame times: ${fallback}`);
-        if (run.firstFrameAt !== null) for (const f of run.pending.splice(0)) this.#emitFrame(run, f);
         this.#safeEmit('run', this.snapshot());
       }
       if (run.announced && pl.mediaSequence > run.sweptTo) {

@@ -37,6 +37,17 @@ describe('PacketClock', () => {
     expect(c.offsetMs).toBeCloseTo(4977.67, 1);
     expect(c.lastPacketAt).toBe(6500);
   });
+  it('settles once packets stop arriving sooner than the last (the probe backlog is drained)', () => {
+    const c = new PacketClock();
+    // Frame i is captured at 1000 + i * 33.3 ms. The first 30 were buffered while ffmpeg probed and come out in a
+    // burst at 2000 ms (5 ms apart), then packets arrive 20 ms after capture.
+    for (let i = 0; i < 30; i++) c.push(pkt(String(i * 3000)), 2000 + i * 5);
+    expect(c.settled(2160)).toBe(false);
+    for (let i = 35; i < 70; i++) c.push(pkt(String(i * 3000)), 1000 + (i * 1000) / 30 + 20 + (i % 3));
+    expect(c.settled(2500)).toBe(false);
+    expect(c.settled(3300)).toBe(true);
+    expect(c.offsetMs).toBeCloseTo(1020, 0);
+  });
   it('consumes the other -debug_ts lines and leaves log lines alone', () => {
     const c = new PacketClock();
     expect(c.push('muxer <- type:video pkt_pts:0 pkt_pts_time:0', 1)).toBe(true);
@@ -105,6 +116,7 @@ describe('stall watchdog', () => {
   const base = { spawnedAt: 0, lastPacketAt: null, firstFrameAt: null, lastFrameAt: null };
   it('a 10 s GOP: packets flow, no frame for 10 s, the run is alive', () => {
     const limits = watchdogLimits(8, 1, null);
+    expect(stallReason({ ...base, now: 10_500 }, limits)).toBeNull(); // ffmpeg still waits for a keyframe to probe
     expect(stallReason({ ...base, now: 10_500, lastPacketAt: 10_400 }, limits)).toBeNull();
     expect(stallReason({ ...base, now: 20_000, firstFrameAt: 10_600, lastFrameAt: 10_600, lastPacketAt: 19_990 }, limits)).toBeNull();
   });
@@ -114,7 +126,8 @@ describe('stall watchdog', () => {
   });
   it('no packet for stallTimeout ends the run; so does a decoder that stopped while packets flow', () => {
     const limits = watchdogLimits(8, 1, 1);
-    expect(stallReason({ ...base, now: 8000 }, limits)).toBe('died before first frame: no data for 8 s');
+    expect(stallReason({ ...base, now: 8000 }, limits)).toBeNull(); // probing: up to one GOP more before packets show
+    expect(stallReason({ ...base, now: 9000 }, limits)).toBe('died before first frame: no data for 9 s');
     expect(stallReason({ ...base, now: 20_000, firstFrameAt: 1, lastFrameAt: 11_000, lastPacketAt: 12_000 }, limits)).toBe('no data for 8 s');
     expect(limits.frameSeconds).toBe(10);
     expect(stallReason({ ...base, now: 21_000, firstFrameAt: 1, lastFrameAt: 11_000, lastPacketAt: 20_900 }, limits)).toBe('no frame decoded for 10 s while data flows');
