@@ -50,7 +50,14 @@ const BackoffSchema = z.strictObject({
 export const IngestSchema = z.strictObject({
   ffmpegPath: z.string().default('ffmpeg').describe('ffmpeg executable (name on PATH or absolute path).'),
   ffprobePath: z.string().default('ffprobe').describe('ffprobe executable (name on PATH or absolute path).'),
-  stallTimeout: seconds('Watchdog: restart a camera when no frame arrived for this many seconds.').default(8),
+  stallTimeout: z
+    .number()
+    .min(2, 'at least 2 s: a camera that sends 1-2 frames per second would be restarted between two of its frames')
+    .default(8)
+    .describe(
+      'Watchdog: restart a camera when no data arrived from it for this many seconds. Sampled frames get longer, so any ' +
+        'sampleInterval works: this plus the longer of 2 x sampleInterval and the GOP (12 s when the GOP is unknown).',
+    ),
   rtspTimeout: seconds('RTSP socket I/O timeout; a silent camera makes ffmpeg exit after about twice this.').default(3),
   rtspTransport: z.enum(['tcp', 'udp']).default('tcp').describe('RTSP transport.'),
   backoff: BackoffSchema.prefault({}).describe('Restart backoff policy (data read by one pure function).'),

@@ -50,6 +50,14 @@ describe('config', () => {
     expect(byPath['cameras[0].decode']).toBeDefined();
   });
 
+  it('a stall timeout shorter than a slow camera\'s frame gap is rejected; a sampling interval above it is fine', () => {
+    const e = errorOf(() => validateConfig({ ingest: { stallTimeout: 1 }, cameras: [{ id: 'a', source: 'testsrc' }] }));
+    expect(e.issues).toEqual([{ path: 'ingest.stallTimeout', reason: expect.stringMatching(/at least 2 s/) }]);
+    // The watchdog judges packets and gives sampled frames 2 x sampleInterval: nothing contradicts here any more.
+    const cfg = validateConfig({ ingest: { stallTimeout: 8 }, cameras: [{ id: 'a', source: 'testsrc', sampleInterval: 30 }] });
+    expect(cfg.cameras[0]!.sampleInterval).toBe(30);
+  });
+
   it('rejects duplicate camera ids', () => {
     const e = errorOf(() => validateConfig({ cameras: [{ id: 'a', source: 'testsrc' }, { id: 'a', source: 'testsrc' }] }));
     expect(e.issues).toEqual([{ path: 'cameras[1].id', reason: 'duplicate camera id "a"' }]);
