@@ -65,6 +65,8 @@ interface Run {
   stopReason: string | null;
   closed: Promise<void>;
   timer: NodeJS.Timeout;
+  /** Stops watching ffmpeg's playlist (a new segment is published at once, not at the next tick). */
+  unwatch: () => void;
   ticking: boolean;
 }
 
@@ -219,6 +221,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       stderr: new LineTail(40), stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0,
       closed: new Promise((resolve) => child.once('close', () => resolve())),
       timer: setInterval(() => void this.#tick(run), TICK_MS),
+      unwatch: this.#playlist.watch(() => void this.#tick(run)),
     };
     this.#run = run;
     this.#log.info({ run: no, decode: built.decode, encode: built.encode, size: `${built.width}x${built.height}`, startNumber }, 'ffmpeg run started');
@@ -268,7 +271,9 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       run.mapper.setFirstPts(f.info.seconds);
       this.#setState('live', null);
     }
-    if (!run.mapper.anchorOnClock(now)) {
+    // Frames wait for the playlist (players get it first), unless its first segment is late: a long GOP.
+    const late = now - run.firstFrameAt! > (this.#o.hls.segmentSeconds + 1) * 1000;
+    if (!run.announced && (!late || !run.mapper.anchorOnClock(now))) {
       run.pending.push(f);
       if (run.pending.length > MAX_PENDING) (run.pending.shift(), this.#dropped++);
       return;
@@ -329,7 +334,6 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       this.#watchdog(run);
       const src = await this.#playlist.source();
       if (!src || run !== this.#run || !(await run.mapper.observe(src.playlist, this.#hlsDir)) || run !== this.#run) return;
-      if (run.mapper.ready) for (const f of run.pending.splice(0)) this.#emitFrame(run, f);
       const pl = await this.#playlist.publish(src.text, run.mapper.shiftMs);
       this.#lastShiftMs = run.mapper.shiftMs;
       this.#keeper.observe(pl, run.no, run.startNumber);
@@ -338,6 +342,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
         const { shiftMs, fallback } = run.mapper;
         this.#log.info({ run: run.no, pdtShiftMs: shiftMs }, 'HLS program date-times moved onto the camera clock');
         if (fallback) this.#log.warn({ run: run.no }, `frame times: ${fallback}`);
+        for (const f of run.pending.splice(0)) this.#emitFrame(run, f);
         this.#safeEmit('run', this.snapshot());
       }
       if (run.announced && pl.mediaSequence > run.sweptTo) {
@@ -367,6 +372,8 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
 
   #onClose(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
     clearInterval(run.timer);
+    run.unwatch();
+    this.#playlist.finish(run.mapper.anchored ? run.mapper.shiftMs : null);
     if (run !== this.#run) return;
     this.#run = null;
     if (this.#closing) return; // an exit we caused by close(): nothing to report
@@ -398,8 +405,10 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     if (run) {
       run.stopReason ??= 'closed';
       clearInterval(run.timer);
+      run.unwatch();
       await terminate(run.child, KILL_GRACE_MS);
       await run.closed;
+      await this.#playlist.settled();
     }
     if (this.#state !== 'disabled') this.#setState('offline', 'stopped');
     this.removeAllListeners();

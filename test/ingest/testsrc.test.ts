@@ -1,5 +1,6 @@
 // The built-in synthetic camera and the webcam path (no /dev/video here: injected lavfi input args), both encoded.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,9 @@ afterAll(() => rm(dataDir, { recursive: true, force: true }));
 async function playable(id: string) {
   const path = join(cameraHlsDir(dataDir, id), LIVE_PLAYLIST);
   const pl = parsePlaylist(await readFile(path, 'utf8'));
-  const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', path], { encoding: 'utf8' });
+  // Not spawnSync: the supervisor publishes the live playlist from this event loop, and a live playlist that stops
+  // changing keeps ffprobe waiting for the next segment.
+  const probe = await promisify(execFile)('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', path], { timeout: 20_000 });
   return { pl, stream: probe.stdout.trim().split('\n')[0] };
 }
 
