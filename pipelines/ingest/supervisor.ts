@@ -4,7 +4,7 @@
 //
 // Consumes: camera/ingest/hls/recording config. Emits: 'frame' (Frame with PDT), 'state' (CameraSnapshot on every
 // state change), 'run' (a new run's first segment is in the fresh live playlist: players reload now).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { FramePairer, JpegSplitter, LineSplitter, ShowinfoParser, type TimedJpeg
 import { FrameSlot } from './frame-slot.ts';
 import { readPlaylist } from './hls-playlist.ts';
 import { cameraHlsDir, cameraRecordingDir, LIVE_PLAYLIST } from './paths.ts';
+import { showsSplitFrames, spawnRun, SPLIT_FRAMES_REASON } from './merged-run.ts';
 import { PdtMapper } from './pdt.ts';
 import { probeSource } from './probe.ts';
 import { RecordingKeeper } from './retention.ts';
@@ -57,6 +58,8 @@ interface Run {
   /** PTS of the previous sampled frame and how many gaps in a row were too long for keyframe sampling. */
   lastPts: number | null;
   longGaps: number;
+  /** Packets the HLS copy saw with the DTS of the one before (the first can be a start-up artifact). */
+  splitFrames: number;
   /** Set when we end the run ourselves (watchdog, close): the exit is expected, this is the reason. */
   stopReason: string | null;
   closed: Promise<void>;
@@ -198,11 +201,11 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     const built = buildFfmpegArgs({ camera, ingest, hls, hlsDir: this.#hlsDir, startNumber, info });
     this.#decode = built.decode;
     const no = ++this.#runNo;
-    const child = spawn(ingest.ffmpegPath, built.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnRun(ingest.ffmpegPath, built);
     const run: Run = {
       no, child, startNumber, spawnedAt: Date.now(), firstFrameAt: null, lastFrameAt: null, seq: 0,
       mapper: new PdtMapper(startNumber), pending: [], announced: false, sweptTo: startNumber,
-      stderr: new LineTail(40), stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0,
+      stderr: new LineTail(40), stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0, splitFrames: 0,
       closed: new Promise((resolve) => child.once('close', () => resolve())),
       timer: setInterval(() => void this.#tick(run), TICK_MS),
     };
@@ -229,6 +232,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
           const clean = this.#scrub(r.other);
           this.#tail.push(clean);
           run.stderr.push(clean);
+          if (showsSplitFrames(r.other) && ++run.splitFrames >= 2) this.#joinSlices(run);
         }
       }
     });
@@ -270,6 +274,15 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     if (run.longGaps < 3 || !this.#info) return;
     this.#info = { ...this.#info, gopSeconds: gap };
     run.stopReason = `keyframes every ${gap.toFixed(1)} s, longer than the ${interval} s sampling interval: switching to full decode`;
+    this.#log.warn({ run: run.no }, run.stopReason);
+    void terminate(run.child, KILL_GRACE_MS);
+  }
+
+  /** The probe missed it (no keyframe in its window): frames come one packet per slice. Restart with them joined. */
+  #joinSlices(run: Run): void {
+    if (run.stopReason || !this.#info || this.#info.splitFrames) return;
+    this.#info = { ...this.#info, splitFrames: true };
+    run.stopReason = SPLIT_FRAMES_REASON;
     this.#log.warn({ run: run.no }, run.stopReason);
     void terminate(run.child, KILL_GRACE_MS);
   }
