@@ -163,8 +163,12 @@ export function buildFfmpegArgs(input: RunArgsInput): RunArgs {
   return { args, decode, encode, ...size, ...(joined ? { frontArgs: frontArgs(camera, ingest) } : {}) };
 }
 
-/** The second process of a joined run reads whole frames (FLV) from the joiner on stdin. */
-const JOINED_INPUT = ['-f', 'flv', '-i', 'pipe:0'];
+/**
+ * The second process of a joined run reads whole frames (FLV) from the joiner on stdin. No stream probing: the FLV
+ * header and AVC sequence header say everything, and probing would hold the first frame back by up to 5 s on top of
+ * the camera side's own probe (a 4 s GOP camera then trips the 8 s stall watchdog before its first frame).
+ */
+const JOINED_INPUT = ['-probesize', '32', '-analyzeduration', '0', '-f', 'flv', '-i', 'pipe:0'];
 
 /** The camera-side process of a joined run: the one connection, video copied into FLV on stdout. */
 export function frontArgs(camera: CameraConfig, ingest: IngestConfig): string[] {

@@ -20,17 +20,16 @@ export interface RunCommand {
 
 export const SPLIT_FRAMES_REASON = 'camera sends each frame as several packets (one per slice): restarting with slices joined';
 
-const SAME_DTS = /Non-monotonous DTS in output stream \d+:\d+; previous: (-?\d+), current: (-?\d+)/;
+const CONCEALED_KEYFRAME = /concealing \d+ DC, \d+ AC, \d+ MV errors in I frame/;
 
 /**
- * Whether an ffmpeg stderr line shows a frame split into packets: the HLS copy got two packets with the same DTS
- * (ffmpeg then bumps the second by one tick, which is where the 0.000011 s segments come from). A probe can miss a
- * split keyframe (a long GOP puts none in its window); split keyframes of a run show here. The supervisor acts on
- * the second such line: a run's very first packets can show one without any split (parameter sets without a pts).
+ * Whether an ffmpeg stderr line shows a keyframe decoded from part of its slices (the decoder got one packet per
+ * slice and concealed the rest). A probe can miss split keyframes (a long GOP puts none in its window); the run shows
+ * them here. The supervisor acts on the second such line (one could be a lost packet). Not the HLS copy's
+ * "Non-monotonous DTS" warning: ffmpeg also prints that when it guesses DTS at the start of a run.
  */
 export function showsSplitFrames(line: string): boolean {
-  const m = SAME_DTS.exec(line);
-  return m !== null && m[1] === m[2];
+  return CONCEALED_KEYFRAME.test(line);
 }
 
 /** Spawns a run: one ffmpeg, or the joined pair when `frontArgs` is set. */

@@ -58,7 +58,7 @@ interface Run {
   /** PTS of the previous sampled frame and how many gaps in a row were too long for keyframe sampling. */
   lastPts: number | null;
   longGaps: number;
-  /** Packets the HLS copy saw with the DTS of the one before (the first can be a start-up artifact). */
+  /** Keyframes the decoder had to conceal parts of (split into one packet per slice, or a lost packet). */
   splitFrames: number;
   /** Set when we end the run ourselves (watchdog, close): the exit is expected, this is the reason. */
   stopReason: string | null;

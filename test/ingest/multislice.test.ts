@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePlaylist } from '../../pipelines/ingest/hls-playlist.ts';
 import { cameraHlsDir, LIVE_PLAYLIST } from '../../pipelines/ingest/paths.ts';
+import { showsSplitFrames } from '../../pipelines/ingest/merged-run.ts';
 import { longestKeyframeGap, splitFrames } from '../../pipelines/ingest/probe.ts';
 import { readBarcode, readBarcodeFromImage } from '../support/barcode.ts';
 import { startRtspServer, type RtspFeedOptions, type TestRtspServer } from '../support/rtsp.ts';
@@ -131,5 +132,12 @@ describe('probe of split frames', () => {
     expect(splitFrames([k(1), k(1), p(1.04)])).toBe(true);
     expect(splitFrames([k(1), p(1.04), p(1.08)])).toBe(false);
     expect(splitFrames([{ flags: 'K__' }, { flags: '___' }])).toBe(false); // no pts known
+  });
+
+  it('recognises a keyframe decoded from part of its slices in ffmpeg stderr, and nothing else', () => {
+    expect(showsSplitFrames('[h264 @ 0x55c1a39a96c0] concealing 4080 DC, 4080 AC, 4080 MV errors in I frame')).toBe(true);
+    expect(showsSplitFrames('[h264 @ 0x55c1a39a96c0] concealing 120 DC, 120 AC, 120 MV errors in P frame')).toBe(false);
+    // ffmpeg prints this while guessing DTS at a run's start, split or not: no signal.
+    expect(showsSplitFrames('[hls @ 0x5] Non-monotonous DTS in output stream 0:0; previous: 3000, current: 3000; changing to 3001.')).toBe(false);
   });
 });
