@@ -10,11 +10,21 @@
 // and many cameras' NTP clocks are wrong by seconds; this offset is measured against the clock Vigil runs on.
 
 const DEBUG_TS = /^(demuxer|demuxer\+ffmpeg|decoder|encoder|filter|muxer) (->|<-) /;
-const PACKET = /^demuxer\+ffmpeg -> ist_index:\d+ type:video .*?\bpkt_pts:(-?\d+) .*?\bduration:(\d+) duration_time:([\d.e+-]+)/;
+const PACKET = /^demuxer\+ffmpeg -> ist_index:\d+ type:video pkt_pts:(-?\d+) pkt_pts_time:([\d.e+-]+) (?:.*?\bduration:(\d+) duration_time:([\d.e+-]+))?/;
 
 /** Lines of ffmpeg's `-debug_ts` (and their "Last message repeated" echoes) that are not worth a log tail. */
 export function isDebugTsLine(line: string): boolean {
   return DEBUG_TS.test(line) || line.startsWith('    Last message repeated');
+}
+
+/**
+ * The stream timebase (1/N) from a packet's integer PTS or duration and their printed times (6 significant digits, so
+ * only large enough integers give an exact N); null until a packet allows it.
+ */
+function timebaseOf(pts: number, ptsSeconds: number, duration: number, durationSeconds: number): number | null {
+  if (duration > 0 && durationSeconds > 0) return 1 / Math.round(duration / durationSeconds);
+  if (pts >= 1000 && ptsSeconds > 0) return 1 / Math.round(pts / ptsSeconds);
+  return null;
 }
 
 const SETTLE_STEP_MS = 5;
@@ -40,9 +50,7 @@ export class PacketClock {
     this.#packets++;
     const m = PACKET.exec(line);
     if (!m) return true; // pkt_pts:NOPTS (the parser lost it): progress, no time
-    const duration = Number(m[2]);
-    const durationSeconds = Number(m[3]);
-    if (this.#timebase === null && duration > 0 && durationSeconds > 0) this.#timebase = 1 / Math.round(duration / durationSeconds);
+    this.#timebase ??= timebaseOf(Number(m[1]), Number(m[2]), Number(m[3] ?? 0), Number(m[4] ?? 0));
     if (this.#timebase === null || this.#frozen) return true;
     const offset = nowMs - Number(m[1]) * this.#timebase * 1000;
     if (this.#offsetMs === null || offset < this.#offsetMs - SETTLE_STEP_MS) this.#lastDropAt = nowMs;

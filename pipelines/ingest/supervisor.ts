@@ -4,7 +4,7 @@
 //
 // Consumes: camera/ingest/hls/recording config. Emits: 'frame' (Frame with PDT), 'state' (CameraSnapshot on every
 // state change), 'run' (a new run's first segment is in the fresh live playlist: players reload now).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import type { CameraConfig, HlsConfig, IngestConfig, RecordingConfig } from '../../config/schema.ts';
@@ -16,6 +16,7 @@ import { exitReason, LineTail } from './exit-reason.ts';
 import { FramePairer, JpegSplitter, LineSplitter, ShowinfoParser, type TimedJpeg } from './frame-stream.ts';
 import { FrameSlot } from './frame-slot.ts';
 import { LivePlaylist } from './live-playlist.ts';
+import { showsSplitFrames, spawnRun, SPLIT_FRAMES_REASON } from './merged-run.ts';
 import { PacketClock } from './packet-clock.ts';
 import { cameraHlsDir, cameraRecordingDir } from './paths.ts';
 import { PdtMapper } from './pdt.ts';
@@ -50,6 +51,8 @@ interface Run {
   firstFrameAt: number | null;
   lastFrameAt: number | null;
   seq: number;
+  /** What the run was started with (the supervisor replaces #info when a run teaches it better). */
+  info: SourceInfo;
   clock: PacketClock;
   limits: WatchdogLimits;
   mapper: PdtMapper;
@@ -61,6 +64,8 @@ interface Run {
   /** PTS of the previous sampled frame and how many gaps in a row were too long for keyframe sampling. */
   lastPts: number | null;
   longGaps: number;
+  /** Keyframes the decoder had to conceal parts of (split into one packet per slice, or a lost packet). */
+  splitFrames: number;
   /** Set when we end the run ourselves (watchdog, close): the exit is expected, this is the reason. */
   stopReason: string | null;
   closed: Promise<void>;
@@ -212,13 +217,13 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     const built = buildFfmpegArgs({ camera, ingest, hls, hlsDir: this.#hlsDir, startNumber, info });
     this.#decode = built.decode;
     const no = ++this.#runNo;
-    const child = spawn(ingest.ffmpegPath, built.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnRun(ingest.ffmpegPath, built);
     const clock = new PacketClock();
     const run: Run = {
       no, child, startNumber, spawnedAt: Date.now(), firstFrameAt: null, lastFrameAt: null, seq: 0,
-      clock, limits: watchdogLimits(ingest.stallTimeout, camera.sampleInterval, info.gopSeconds),
+      info, clock, limits: watchdogLimits(ingest.stallTimeout, camera.sampleInterval, info.gopSeconds),
       mapper: new PdtMapper(startNumber, clock), pending: [], announced: false, sweptTo: startNumber,
-      stderr: new LineTail(40), stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0,
+      stderr: new LineTail(40), stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0, splitFrames: 0,
       closed: new Promise((resolve) => child.once('close', () => resolve())),
       timer: setInterval(() => void this.#tick(run), TICK_MS),
       unwatch: this.#playlist.watch(() => void this.#tick(run)),
@@ -250,6 +255,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
           const clean = this.#scrub(r.other);
           this.#tail.push(clean);
           run.stderr.push(clean);
+          if (showsSplitFrames(r.other) && ++run.splitFrames >= 2) this.#joinSlices(run);
         }
       }
     });
@@ -305,6 +311,15 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     this.#info = null;
     run.stopReason = change;
     this.#log.warn({ run: run.no }, change);
+    void terminate(run.child, KILL_GRACE_MS);
+  }
+
+  /** The probe missed it (no keyframe in its window): frames come one packet per slice. Restart with them joined. */
+  #joinSlices(run: Run): void {
+    if (run.stopReason || !this.#info || this.#info.splitFrames) return;
+    this.#info = { ...this.#info, splitFrames: true };
+    run.stopReason = SPLIT_FRAMES_REASON;
+    this.#log.warn({ run: run.no }, run.stopReason);
     void terminate(run.child, KILL_GRACE_MS);
   }
 
@@ -380,7 +395,8 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     const reason = run.stopReason ?? exitReason({ code, signal, hadFrame: run.firstFrameAt !== null, stderr: run.stderr.lines() });
     // A camera can come back from a reboot with another codec or size: a run that read packets but never decoded a
     // frame probes again (one that never connected does not: a reconnect stays one connection).
-    if (run.firstFrameAt === null && run.clock.packets > 0) this.#info = null;
+    // Facts a run taught (#checkGop, #joinSlices) replaced #info and are kept.
+    if (run.firstFrameAt === null && run.clock.packets > 0 && this.#info === run.info) this.#info = null;
     if (run.firstFrameAt === null) this.#log.warn({ run: run.no, code, signal, stderr: run.stderr.lines().slice(-15) }, reason);
     else this.#log.info({ run: run.no, code, signal }, `camera offline: ${reason}`);
     this.#retry(reason, run.firstFrameAt === null ? 0 : Date.now() - run.firstFrameAt);

@@ -34,6 +34,8 @@ import { barcodeFilter, clockBarcodeFilter } from '../../pipelines/ingest/barcod
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'rtsp_server.py');
 /** Debian's python: the python3 first on PATH here cannot import gi. */
 const PYTHON = '/usr/bin/python3';
+/** Runs argv[1:] in place of this python, to be SIGKILLed when its parent (the test process) dies. */
+const EXEC_WITH_PARENT = "import ctypes, os, signal, sys; ctypes.CDLL('libc.so.6').prctl(1, signal.SIGKILL); os.execvp(sys.argv[1], sys.argv[1:])";
 
 export type RtspVideoCodec = 'h264' | 'h265' | 'mjpeg';
 export type RtspAudioCodec = 'aac' | 'pcma';
@@ -144,7 +146,9 @@ function aacConfig(rate: number, channels: number): string {
 export async function startRtspServer(opts: RtspFeedOptions = {}): Promise<TestRtspServer> {
   const o = resolveFeedOptions(opts); // throws on contradictory options (the promise rejects)
   const [port, videoPort, audioPort] = await Promise.all([freeTcpPort(), freeUdpPort(), o.audio ? freeUdpPort() : Promise.resolve(null)]);
-  const feed = spawn('ffmpeg', feedArgs(o, videoPort, audioPort), { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Through exec in a python that sets PR_SET_PDEATHSIG: the feed dies with this process even when a test crashes
+  // or times out (the pid stays the ffmpeg's).
+  const feed = spawn(PYTHON, ['-c', EXEC_WITH_PARENT, 'ffmpeg', ...feedArgs(o, videoPort, audioPort)], { stdio: ['ignore', 'ignore', 'inherit'] });
   feed.on('error', (err) => console.error(`test camera feed: ${err.message}`));
   const serverConfig = JSON.stringify({
     port, mount: o.mount, join: o.join,

@@ -19,7 +19,9 @@
 #                              "auth": null | {"method": "basic"|"digest", "user", "password"}, "join": "mid-gop"|"keyframe"}
 # Prints "ready" on stdout once listening (and, with the internal viewer, once the viewer receives media).
 # Run with Debian's /usr/bin/python3 (it has `gi`).
+import ctypes
 import json
+import signal
 import sys
 
 import gi
@@ -29,18 +31,26 @@ gi.require_version('GstRtsp', '1.0')
 gi.require_version('GstRtspServer', '1.0')
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
+# Die with the test process that started us (a crashed or timed-out test must not leave a camera running).
+ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 Gst.init(None)
 cfg = json.loads(sys.argv[1])
 port, mount, auth_cfg = str(cfg['port']), cfg['mount'], cfg.get('auth')
 # A 1080p IDR is a burst of 100+ RTP packets: a large socket buffer keeps the relay from dropping any.
-UDP = 'udpsrc buffer-size=4194304 port={port} caps="application/x-rtp,{caps}"'
+# rtpjitterbuffer mode=none: the relay keeps the feed's RTP timestamps (capture times, pts order with B-frames)
+# instead of stamping packets with their arrival time.
+UDP = 'udpsrc buffer-size=4194304 port={port} caps="application/x-rtp,{caps}" ! rtpjitterbuffer mode=none latency=200'
 
 VIDEO = {
     # config-interval=-1: SPS/PPS (VPS for H.265) with every IDR, so a client joining at any keyframe can decode.
+    # alignment=au: the depayloader hands on whole access units, so every slice of a frame keeps one timestamp (one
+    # RTP timestamp per frame, as RFC 6184/7798 require); NAL alignment would stamp each slice with its arrival time.
     'h264': ('media=video,clock-rate=90000,encoding-name=H264,payload=96',
-             'rtph264depay ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1'),
+             'rtph264depay ! video/x-h264,stream-format=byte-stream,alignment=au ! h264parse config-interval=-1 '
+             '! rtph264pay name=pay0 pt=96 config-interval=-1'),
     'h265': ('media=video,clock-rate=90000,encoding-name=H265,payload=96',
-             'rtph265depay ! h265parse config-interval=-1 ! rtph265pay name=pay0 pt=96 config-interval=-1'),
+             'rtph265depay ! video/x-h265,stream-format=byte-stream,alignment=au ! h265parse config-interval=-1 '
+             '! rtph265pay name=pay0 pt=96 config-interval=-1'),
     'mjpeg': ('media=video,clock-rate=90000,encoding-name=JPEG,payload=26', 'rtpjpegdepay ! rtpjpegpay name=pay0 pt=26'),
 }
 
