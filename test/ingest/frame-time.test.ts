@@ -1,7 +1,8 @@
 // Frame time against the camera's own clock: the test camera burns the wall clock (Unix ms) into every frame when it
 // makes it. A sampled frame's pdt must be within 250 ms of that capture time, and the HLS frame a player shows at
 // that PDT must be the same frame (the live overlay keys on pdt). Covers sessions joined mid-GOP, B-frame streams
-// (which also used to die at once when the session started on a keyframe) and keyframe-start sessions.
+// (which also used to die at once when the session started on a keyframe), keyframe-start sessions and cameras
+// that send a frame as several packets (joined runs: the frames reach the sampling ffmpeg through FLV).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,7 @@ const cases: [string, RtspFeedOptions][] = [
   ['H.264 high with B-frames joined mid-GOP', { profile: 'high', bframes: 2, gop: 30 }],
   ['H.264 main with B-frames, session starting on a keyframe', { profile: 'main', bframes: 2, gop: 30, join: 'keyframe' }],
   ['H.264 baseline, session starting on a keyframe', { profile: 'baseline', gop: 30, join: 'keyframe' }],
+  ['H.264 high with 2 slices per frame (slices joined in a second ffmpeg)', { profile: 'high', slices: 2, gop: 30 }],
 ];
 
 describe('frame time follows the camera clock', () => {
