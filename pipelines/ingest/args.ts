@@ -173,9 +173,10 @@ export function buildFfmpegArgs(input: RunArgsInput): RunArgs {
  */
 const JOINED_INPUT = ['-probesize', '32', '-analyzeduration', '0', '-f', 'flv', '-i', 'pipe:0'];
 
-/** The camera-side process of a joined run: the one connection, video copied into FLV on stdout. */
+/** The camera-side process of a joined run: the one connection, video copied into FLV on stdout (each packet flushed
+ * at once: buffered output would hold frames back and skew the packet clock, packet-clock.ts). */
 export function frontArgs(camera: CameraConfig, ingest: IngestConfig): string[] {
-  return ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', ...inputArgs(camera, ingest), '-map', '0:v:0', '-c:v', 'copy', '-an', '-f', 'flv', 'pipe:1'];
+  return ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', ...inputArgs(camera, ingest), '-map', '0:v:0', '-c:v', 'copy', '-an', '-flush_packets', '1', '-f', 'flv', 'pipe:1'];
 }
 
 /**

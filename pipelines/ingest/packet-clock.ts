@@ -34,6 +34,7 @@ export class PacketClock {
   #timebase: number | null = null;
   #offsetMs: number | null = null;
   #lastPacketAt: number | null = null;
+  #firstPacketAt: number | null = null;
   #packets = 0;
   #frozen = false;
   /** When the offset last fell by more than SETTLE_STEP_MS: packets were still arriving faster than real time. */
@@ -47,6 +48,7 @@ export class PacketClock {
     if (!line.startsWith('demuxer+ffmpeg -> ')) return isDebugTsLine(line);
     if (!line.includes(' type:video ')) return true;
     this.#lastPacketAt = nowMs;
+    this.#firstPacketAt ??= nowMs;
     this.#packets++;
     const m = PACKET.exec(line);
     if (!m) return true; // pkt_pts:NOPTS (the parser lost it): progress, no time
@@ -74,6 +76,10 @@ export class PacketClock {
   /** Stops refining the offset: published times must not move (the HLS playlist carries them to players). */
   freeze(): void {
     this.#frozen = true;
+  }
+
+  get firstPacketAt(): number | null {
+    return this.#firstPacketAt;
   }
 
   get lastPacketAt(): number | null {

@@ -17,10 +17,14 @@ import type { MediaPlaylist } from './hls-playlist.ts';
 import type { PacketClock } from './packet-clock.ts';
 import { MPEGTS_DELAY_SECONDS, readFirstVideoPts } from './ts-pts.ts';
 
+/** Longest wait for the packet clock to settle before the playlist is published anyway. */
+const CLOCK_WAIT_MS = 5000;
+
 export class PdtMapper {
   #offsetMs: number | null = null;
   #shiftMs: number | null = null;
   #firstFramePts: number | null = null;
+  #firstSegmentPts: number | null = null;
   /** Set when a fallback was used: what was assumed (for a warning). */
   fallback: string | null = null;
 
@@ -58,12 +62,14 @@ export class PdtMapper {
    * Anchors the playlist on the first segment of this run that ffmpeg's playlist lists (files in `hlsDir`), and the
    * frames too when the packet clock did not settle first. Resolves whether the shift is known; it never changes.
    */
-  async observe(playlist: MediaPlaylist, hlsDir: string): Promise<boolean> {
+  async observe(playlist: MediaPlaylist, hlsDir: string, nowMs = Date.now()): Promise<boolean> {
     if (this.anchored) return true;
+    if (this.#offsetMs === null && this.#clockUnsettled(nowMs)) return false; // probe backlog still draining
     const seg = playlist.segments.find((s) => s.seq >= this.startNumber && s.pdt !== null);
     if (!seg) return false; // still the previous run's playlist, or none yet
     const tsPts = await this.readFirstPts(join(hlsDir, seg.uri));
     let segPts = tsPts === null ? null : tsPts - HLS_TS_OFFSET_SECONDS - MPEGTS_DELAY_SECONDS;
+    if (seg.seq === this.startNumber) this.#firstSegmentPts = segPts;
     if (segPts === null) {
       if (this.#firstFramePts === null || seg.seq !== this.startNumber) return false; // wait for a frame / next tick
       segPts = this.#firstFramePts;
@@ -77,6 +83,21 @@ export class PdtMapper {
     }
     this.#shiftMs = Math.round(this.#offsetMs + segPts * 1000 - seg.pdt!);
     return true;
+  }
+
+  /** A loaded machine drains ffmpeg's probe backlog slowly: wait for the clock to settle, up to CLOCK_WAIT_MS. */
+  #clockUnsettled(nowMs: number): boolean {
+    const first = this.clock.firstPacketAt;
+    return first !== null && !this.clock.settled(nowMs) && nowMs - first < CLOCK_WAIT_MS;
+  }
+
+  /**
+   * PTS (seconds) of the run's first HLS frame, when read from the segment. Decoded frames before it are not in the
+   * video (a B-frame session that started on a keyframe copies from its second GOP) and their times are the
+   * decoder's guesses.
+   */
+  get firstSegmentPts(): number | null {
+    return this.#firstSegmentPts;
   }
 
   /** Milliseconds to add to every PROGRAM-DATE-TIME ffmpeg writes in this run. Only valid when `anchored`. */

@@ -357,7 +357,11 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
         const { shiftMs, fallback } = run.mapper;
         this.#log.info({ run: run.no, pdtShiftMs: shiftMs }, 'HLS program date-times moved onto the camera clock');
         if (fallback) this.#log.warn({ run: run.no }, `frame times: ${fallback}`);
-        for (const f of run.pending.splice(0)) this.#emitFrame(run, f);
+        const first = run.mapper.firstSegmentPts;
+        for (const f of run.pending.splice(0)) {
+          if (first !== null && f.info.seconds < first - 0.001) this.#dropped++; // not in the video, time guessed
+          else this.#emitFrame(run, f);
+        }
         this.#safeEmit('run', this.snapshot());
       }
       if (run.announced && pl.mediaSequence > run.sweptTo) {

@@ -38,8 +38,9 @@ cfg = json.loads(sys.argv[1])
 port, mount, auth_cfg = str(cfg['port']), cfg['mount'], cfg.get('auth')
 # A 1080p IDR is a burst of 100+ RTP packets: a large socket buffer keeps the relay from dropping any.
 # rtpjitterbuffer mode=none: the relay keeps the feed's RTP timestamps (capture times, pts order with B-frames)
-# instead of stamping packets with their arrival time.
-UDP = 'udpsrc buffer-size=4194304 port={port} caps="application/x-rtp,{caps}" ! rtpjitterbuffer mode=none latency=200'
+# instead of stamping packets with their arrival time. latency=0: a fresh relay (join "keyframe") otherwise holds every
+# packet 200 ms, a camera that sends 200 ms late, which frame-time tests would blame on Vigil (wt/timing).
+UDP = 'udpsrc buffer-size=4194304 port={port} caps="application/x-rtp,{caps}" ! rtpjitterbuffer mode=none latency=0'
 
 VIDEO = {
     # config-interval=-1: SPS/PPS (VPS for H.265) with every IDR, so a client joining at any keyframe can decode.
