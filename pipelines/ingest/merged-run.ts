@@ -35,6 +35,8 @@ export function showsSplitFrames(line: string): boolean {
 /** Spawns a run: one ffmpeg, or the joined pair when `frontArgs` is set. */
 export function spawnRun(ffmpegPath: string, cmd: RunCommand): ChildProcess {
   if (!cmd.frontArgs) return spawn(ffmpegPath, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // JoinedRun implements the part of ChildProcess the supervisor and terminate() use (stdout, stderr, kill, exitCode,
+  // signalCode, 'error' / 'exit' / 'close'), so the supervisor needs no second code path.
   return new JoinedRun(ffmpegPath, cmd.frontArgs, cmd.args) as unknown as ChildProcess;
 }
 

@@ -22,7 +22,7 @@ interface Result {
 }
 
 /** Plays camera `feed` in the single-camera view and compares displayed and sampled counters at equal pdt. */
-async function checkPicture(name: string, feed: RtspFeedOptions, wantMatches = 8): Promise<Result> {
+async function checkPicture(name: string, feed: RtspFeedOptions, wantMatches = 12): Promise<Result> {
   buildDashboard();
   const camera = await startRtspServer(feed);
   const server = await startTestServer({ cameras: [{ id: name, name, source: camera.url, sampleInterval: 0.5 }] }, { real: true });
@@ -58,23 +58,28 @@ async function checkPicture(name: string, feed: RtspFeedOptions, wantMatches = 8
   }
 }
 
+/** Every presented frame was readable (a clean picture) and the same frame as the sample: a rare one-frame slip is
+ *  the capture racing the next frame on a loaded machine, garbage reads as NaN. */
+function expectSamePicture(r: Result): void {
+  expect(r.compared).toBeGreaterThanOrEqual(10);
+  for (const d of r.diffs) expect(Math.abs(d)).toBeLessThanOrEqual(1);
+  expect(r.same / r.compared).toBeGreaterThanOrEqual(0.9);
+}
+
 describe('camera kinds in Chromium: the displayed frame is the sampled frame', () => {
   it('multi-slice H.264 (2 slices per frame, SPS/PPS before each keyframe slice)', async () => {
-    const r = await checkPicture('slices', { width: 1280, height: 720, fps: 25, gop: 25, slices: 2 });
-    expect(r.compared).toBeGreaterThanOrEqual(8);
-    expect(r.same / r.compared).toBeGreaterThanOrEqual(0.9);
+    const r = await checkPicture('slices', { width: 1920, height: 1080, fps: 25, gop: 25, slices: 2 }); // the camera of issue 7
+    expectSamePicture(r);
   }, 180_000);
 
   it('high profile with B-frames', async () => {
     const r = await checkPicture('bframes', { width: 640, height: 360, fps: 25, gop: 25, profile: 'high', bframes: 2 });
-    expect(r.compared).toBeGreaterThanOrEqual(8);
-    expect(r.same / r.compared).toBeGreaterThanOrEqual(0.9);
+    expectSamePicture(r);
   }, 180_000);
 
   it('long GOP (4 s) joined mid-GOP', async () => {
     const r = await checkPicture('longgop', { width: 640, height: 360, fps: 25, gop: 100 });
     expect(r.decode).toBe('all'); // keyframes every 4 s cannot feed a 0.5 s sampling interval
-    expect(r.compared).toBeGreaterThanOrEqual(8);
-    expect(r.same / r.compared).toBeGreaterThanOrEqual(0.9);
+    expectSamePicture(r);
   }, 180_000);
 });

@@ -76,6 +76,23 @@ describe('test RTSP camera', () => {
     await withCamera({}, async (cam) => expect(await slicesPerFrame(cam.url, 'h264')).toBe(1));
   });
 
+  it('repeats SPS/PPS before every keyframe slice by default (ffmpeg then splits keyframes), or once per frame', async () => {
+    const keyPackets = async (cam: TestRtspServer) => {
+      const keys = videoPackets(await probe(cam.url, 2)).filter((k) => k.flags.startsWith('K') && k.pts_time !== undefined);
+      return { keys: keys.length, times: new Set(keys.map((k) => k.pts_time)).size };
+    };
+    await withCamera({ slices: 2, gop: 15 }, async (cam) => {
+      const k = await keyPackets(cam);
+      expect(k.times).toBeGreaterThanOrEqual(2);
+      expect(k.keys).toBe(2 * k.times); // two packets, one timestamp, per keyframe
+    });
+    await withCamera({ slices: 2, gop: 15, paramSets: 'per-frame' }, async (cam) => {
+      const k = await keyPackets(cam);
+      expect(k.times).toBeGreaterThanOrEqual(2);
+      expect(k.keys).toBe(k.times);
+    });
+  });
+
   it('encodes the H.264 profile asked for, with B-frames', async () => {
     await withCamera({ profile: 'high', bframes: 2 }, async (cam) => {
       const v = video(await probe(cam.url, 1));

@@ -10,6 +10,10 @@
 //   bframes                B-frames between references (H.264 main/high, H.265) [0]
 //   slices                 slices per frame (H.264: x264 sliced threads, tune=zerolatency, threads = slices; H.265:
 //                          x265 slices) [1]
+//   paramSets              where the RTSP server repeats SPS/PPS (VPS) in-band: 'per-slice' before every keyframe slice
+//                          (GStreamer's rtph264pay config-interval=-1, many firmwares: with slices > 1 ffmpeg's RTSP
+//                          demuxer then splits each keyframe into one packet per slice) | 'per-frame' once before
+//                          each keyframe (as the encoder wrote them) ['per-slice']
 //   gop                    keyframe interval in frames (key-int-max = min-keyint, no scene cuts) [15]
 //   bitrateKbps            video bitrate [max(1500, 0.07 bit per pixel per frame)]
 //   audio                  a second track alongside the video: 'aac' (48 kHz mono, MPEG4-GENERIC) | 'pcma' (G.711
@@ -51,6 +55,7 @@ export interface RtspFeedOptions {
   profile?: H264Profile;
   bframes?: number;
   slices?: number;
+  paramSets?: 'per-slice' | 'per-frame';
   bitrateKbps?: number;
   audio?: RtspAudioCodec;
   /** Require credentials (basic auth unless `auth: 'digest'`). */
@@ -91,7 +96,7 @@ export function resolveFeedOptions(opts: RtspFeedOptions = {}): ResolvedFeedOpti
   const fps = opts.fps ?? 30;
   const r: ResolvedFeedOptions = {
     width, height, fps, gop: opts.gop ?? 15, codec: opts.codec ?? 'h264', profile: opts.profile ?? 'baseline',
-    bframes: opts.bframes ?? 0, slices: opts.slices ?? 1,
+    bframes: opts.bframes ?? 0, slices: opts.slices ?? 1, paramSets: opts.paramSets ?? 'per-slice',
     bitrateKbps: opts.bitrateKbps ?? Math.max(1500, Math.round((width * height * fps * 0.07) / 1000)),
     audio: opts.audio, user: opts.user, password: opts.password, auth: opts.auth ?? 'basic', join: opts.join ?? 'mid-gop',
     mount: opts.mount ?? '/cam',
@@ -152,7 +157,7 @@ export async function startRtspServer(opts: RtspFeedOptions = {}): Promise<TestR
   feed.on('error', (err) => console.error(`test camera feed: ${err.message}`));
   const serverConfig = JSON.stringify({
     port, mount: o.mount, join: o.join,
-    video: { codec: o.codec, udpPort: videoPort },
+    video: { codec: o.codec, udpPort: videoPort, paramSets: o.paramSets },
     audio: o.audio && audioPort !== null
       ? { codec: o.audio, udpPort: audioPort, rate: o.audio === 'aac' ? AAC_RATE : 8000, channels: 1, config: aacConfig(AAC_RATE, 1) }
       : null,

@@ -14,7 +14,7 @@
 # shared media (a flush would make every client, old and new, wait for a keyframe); checked with a pad probe: no
 # SEEK or FLUSH event reaches the payloader when clients join.
 #
-#   rtsp_server.py '<json>'   {"port", "mount", "video": {"codec": "h264"|"h265"|"mjpeg", "udpPort"},
+#   rtsp_server.py '<json>'   {"port", "mount", "video": {"codec": "h264"|"h265"|"mjpeg", "udpPort", "paramSets"},
 #                              "audio": null | {"codec": "aac"|"pcma", "udpPort", "rate", "channels", "config"},
 #                              "auth": null | {"method": "basic"|"digest", "user", "password"}, "join": "mid-gop"|"keyframe"}
 # Prints "ready" on stdout once listening (and, with the internal viewer, once the viewer receives media).
@@ -42,18 +42,22 @@ port, mount, auth_cfg = str(cfg['port']), cfg['mount'], cfg.get('auth')
 # packet 200 ms, a camera that sends 200 ms late, which frame-time tests would blame on Vigil (wt/timing).
 UDP = 'udpsrc buffer-size=4194304 port={port} caps="application/x-rtp,{caps}" ! rtpjitterbuffer mode=none latency=0'
 
-VIDEO = {
-    # config-interval=-1: SPS/PPS (VPS for H.265) with every IDR, so a client joining at any keyframe can decode.
+def video_relay(codec, param_sets):
+    """(RTP caps, relay chain) for the video feed. The payloader's config-interval decides where SPS/PPS (VPS) go:
+    -1 inserts them before every keyframe slice NAL (with several slices per frame: before each slice), 0 leaves the
+    stream as the encoder wrote it (x264/x265 repeat them once before each keyframe)."""
+    interval = -1 if param_sets == 'per-slice' else 0
     # alignment=au: the depayloader hands on whole access units, so every slice of a frame keeps one timestamp (one
-    # RTP timestamp per frame, as RFC 6184/7798 require); NAL alignment would stamp each slice with its arrival time.
-    'h264': ('media=video,clock-rate=90000,encoding-name=H264,payload=96',
-             'rtph264depay ! video/x-h264,stream-format=byte-stream,alignment=au ! h264parse config-interval=-1 '
-             '! rtph264pay name=pay0 pt=96 config-interval=-1'),
-    'h265': ('media=video,clock-rate=90000,encoding-name=H265,payload=96',
-             'rtph265depay ! video/x-h265,stream-format=byte-stream,alignment=au ! h265parse config-interval=-1 '
-             '! rtph265pay name=pay0 pt=96 config-interval=-1'),
-    'mjpeg': ('media=video,clock-rate=90000,encoding-name=JPEG,payload=26', 'rtpjpegdepay ! rtpjpegpay name=pay0 pt=26'),
-}
+    # RTP timestamp per frame, as RFC 6184/7798 require).
+    if codec == 'h264':
+        return ('media=video,clock-rate=90000,encoding-name=H264,payload=96',
+                'rtph264depay ! video/x-h264,stream-format=byte-stream,alignment=au ! h264parse config-interval=-1 '
+                f'! rtph264pay name=pay0 pt=96 config-interval={interval}')
+    if codec == 'h265':
+        return ('media=video,clock-rate=90000,encoding-name=H265,payload=96',
+                'rtph265depay ! video/x-h265,stream-format=byte-stream,alignment=au ! h265parse config-interval=-1 '
+                f'! rtph265pay name=pay0 pt=96 config-interval={interval}')
+    return ('media=video,clock-rate=90000,encoding-name=JPEG,payload=26', 'rtpjpegdepay ! rtpjpegpay name=pay0 pt=26')
 
 
 def audio_branch(a):
@@ -68,7 +72,7 @@ def audio_branch(a):
 
 def launch_line():
     v = cfg['video']
-    caps, relay = VIDEO[v['codec']]
+    caps, relay = video_relay(v['codec'], v.get('paramSets', 'per-slice'))
     parts = [UDP.format(port=v['udpPort'], caps=caps) + ' ! ' + relay]
     if cfg.get('audio'):
         parts.append(audio_branch(cfg['audio']))
