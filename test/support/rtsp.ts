@@ -148,9 +148,10 @@ function aacConfig(rate: number, channels: number): string {
   return ((2 << 11) | (index << 7) | (channels << 3)).toString(16).padStart(4, '0');
 }
 
-export async function startRtspServer(opts: RtspFeedOptions = {}): Promise<TestRtspServer> {
+/** `listenPort`: listen there instead of a free port (a camera that comes back on its address with other settings). */
+export async function startRtspServer(opts: RtspFeedOptions = {}, listenPort?: number): Promise<TestRtspServer> {
   const o = resolveFeedOptions(opts); // throws on contradictory options (the promise rejects)
-  const [port, videoPort, audioPort] = await Promise.all([freeTcpPort(), freeUdpPort(), o.audio ? freeUdpPort() : Promise.resolve(null)]);
+  const [port, videoPort, audioPort] = await Promise.all([listenPort ?? freeTcpPort(), freeUdpPort(), o.audio ? freeUdpPort() : Promise.resolve(null)]);
   // Through exec in a python that sets PR_SET_PDEATHSIG: the feed dies with this process even when a test crashes
   // or times out (the pid stays the ffmpeg's).
   const feed = spawn(PYTHON, ['-c', EXEC_WITH_PARENT, 'ffmpeg', ...feedArgs(o, videoPort, audioPort)], { stdio: ['ignore', 'ignore', 'inherit'] });
