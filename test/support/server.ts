@@ -10,6 +10,11 @@ import type { CameraSnapshot, CameraSupervisorEvents, Frame } from '../../pipeli
 import { startServer, type RunningServer, type StartOptions } from '../../server/app.ts';
 import type { Supervisor, SupervisorOptions } from '../../server/cameras/manager.ts';
 
+/**
+ * A scripted camera supervisor that follows the real one's contract (test/server/camera-contract.test.ts
+ * runs the same assertions against both): start() begins run 1 in `connecting` with no playlist yet;
+ * `publish()` writes the run's first playlist + segment, turns `live` and emits `run`; frames follow.
+ */
 export class FakeSupervisor extends EventEmitter<CameraSupervisorEvents> implements Supervisor {
   closed = false;
   private snap: CameraSnapshot;
@@ -21,7 +26,7 @@ export class FakeSupervisor extends EventEmitter<CameraSupervisorEvents> impleme
     this.snap = {
       id: c.id,
       name: c.name ?? c.id,
-      state: 'connecting',
+      state: 'offline',
       reason: null,
       run: 0,
       lastFramePdt: null,
@@ -33,8 +38,24 @@ export class FakeSupervisor extends EventEmitter<CameraSupervisorEvents> impleme
     };
   }
 
+  /** The folder startTestServer serves this camera's live HLS from. */
+  get hlsDir(): string {
+    return join(this.opts.dataDir, 'hls', this.opts.camera.id);
+  }
+
   start(): void {
-    this.snap = { ...this.snap, run: this.snap.run + 1 };
+    this.setState({ run: this.snap.run + 1, state: 'connecting', reason: null });
+  }
+
+  /** The run's first segment is listed: write the playlist, go live, announce the run. */
+  publish(): void {
+    mkdirSync(this.hlsDir, { recursive: true });
+    writeFileSync(join(this.hlsDir, `seg-${this.snap.run}-0.ts`), Buffer.alloc(188 * 4, 0x47));
+    writeFileSync(
+      join(this.hlsDir, 'live.m3u8'),
+      `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-PROGRAM-DATE-TIME:${new Date().toISOString()}\n#EXTINF:1.0,\nseg-${this.snap.run}-0.ts\n`,
+    );
+    this.setState({ state: 'live' });
     this.emit('run', this.snapshot());
   }
 
