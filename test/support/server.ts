@@ -92,10 +92,10 @@ export interface TestServer extends RunningServer {
   dispose(): Promise<void>;
 }
 
-/** Starts a server on 127.0.0.1:0. Without `real`, cameras get FakeSupervisors and a stub dashboard. */
+/** Starts a server on 127.0.0.1:0 (or `host`). Without `real`, cameras get FakeSupervisors and a stub dashboard. */
 export async function startTestServer(
   config: Partial<VigilConfigInput> = {},
-  opts: StartOptions & { real?: boolean; port?: number } = {},
+  opts: StartOptions & { real?: boolean; port?: number; host?: string } = {},
 ): Promise<TestServer> {
   const root = mkdtempSync(join(tmpdir(), 'vigil-server-'));
   const dataDir = join(root, 'data');
@@ -106,7 +106,7 @@ export async function startTestServer(
     writeFileSync(join(clientDir, 'index.html'), '<!doctype html><title>Vigil</title><div id="app"></div>');
     writeFileSync(join(clientDir, 'assets', 'app.js'), 'console.log("vigil")');
   }
-  const cfg = validateConfig({ ...config, server: { host: '127.0.0.1', port: opts.port ?? 0, dataDir } });
+  const cfg = validateConfig({ ...config, server: { ...config.server, host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, dataDir } });
   const fakes = new Map<string, FakeSupervisor>();
   const startOpts: StartOptions = { ...opts, ...(clientDir ? { clientDir } : {}) };
   if (!opts.real && !opts.supervisorFactory) {
