@@ -32,8 +32,8 @@ describe('dashboard in Chromium', () => {
   const sampled = new Map<string, { counter: Promise<number | null>; arrivedAt: number; pdt: number }>();
 
   beforeAll(async () => {
-    buildDashboard();
-    server = await startTestServer({ cameras: [{ id: 'demo', name: 'Demo', source: 'testsrc', sampleInterval: 0.5 }] }, { real: true });
+    const clientDir = buildDashboard();
+    server = await startTestServer({ cameras: [{ id: 'demo', name: 'Demo', source: 'testsrc', sampleInterval: 0.5 }] }, { real: true, clientDir });
     server.cameras.on('frame', (f) => {
       sampled.set(`${f.run}:${f.seq}`, { counter: readCounter(f.jpeg), arrivedAt: Date.now(), pdt: f.pdt });
     });

@@ -221,6 +221,26 @@ describe('http routes', () => {
   });
 });
 
+describe('health with an engine', () => {
+  it('reports the engine state as it changes, with public facts only', async () => {
+    const engine = {
+      state: 'starting',
+      info: { kind: 'openai', family: 'qwen2.5-vl', model: 'qwen2.5-vl-7b', device: 'remote', baseUrl: 'http://u:k3y@10.0.0.9/v1', apiKey: 'k3y' },
+    };
+    const s = await startTestServer({}, { engine });
+    try {
+      const health = async () => ((await (await fetch(new URL('/api/health', s.url))).json()) as HealthInfo).engine;
+      expect(await health()).toEqual({ state: 'starting', kind: 'openai', family: 'qwen2.5-vl', model: 'qwen2.5-vl-7b', device: 'remote' });
+      engine.state = 'restarting';
+      expect((await health()).state).toBe('restarting');
+      const text = await (await fetch(new URL('/api/health', s.url))).text();
+      expect(text).not.toContain('k3y');
+    } finally {
+      await s.dispose();
+    }
+  });
+});
+
 describe('dashboard not built', () => {
   it('says how to build it', async () => {
     const s = await startTestServer({}, { clientDir: '/nonexistent/dist' });

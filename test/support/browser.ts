@@ -20,13 +20,28 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-let built = false;
+let built: string | null = null;
 
-/** Builds client/dist from the current sources once per test process (about a second). */
-export function buildDashboard(): void {
-  if (built) return;
-  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
-  built = true;
+/**
+ * Builds the dashboard with its test hooks (window.__vigil, frame captures) into a private folder, once
+ * per test process, and returns that folder for `startTestServer(..., { clientDir })`. client/dist (what
+ * `vigil serve` ships) is never touched: a production build has no test hooks.
+ */
+export function buildDashboard(): string {
+  if (built) return built;
+  const outDir = mkdtempSync(join(tmpdir(), 'vigil-dashboard-test-'));
+  process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
+  buildClient(outDir, { VIGIL_TEST_HOOKS: '1' });
+  built = outDir;
+  return outDir;
+}
+
+/** `vite build` of client/ into `outDir` with extra environment (VIGIL_TEST_HOOKS=1 for a test build). */
+export function buildClient(outDir: string, env: Record<string, string> = {}): void {
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], {
+    stdio: 'inherit',
+    env: { ...process.env, VIGIL_TEST_HOOKS: '', ...env },
+  });
 }
 
 export interface TestBrowser {
