@@ -69,6 +69,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   } catch (err) {
     await hub.close();
     stream.close();
+    await app.close();
     throw err;
   }
   const port = (app.server.address() as AddressInfo).port;

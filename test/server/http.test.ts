@@ -241,6 +241,19 @@ describe('health with an engine', () => {
   });
 });
 
+describe('start failure', () => {
+  it('rejects with EADDRINUSE when the port is taken, and the first server keeps serving', async () => {
+    const a = await startTestServer({});
+    try {
+      const err = await startTestServer({}, { port: a.port }).then(() => null, (e: NodeJS.ErrnoException) => e);
+      expect(err?.code).toBe('EADDRINUSE');
+      expect((await fetch(new URL('/api/health', a.url))).status).toBe(200);
+    } finally {
+      await a.dispose();
+    }
+  });
+});
+
 describe('dashboard not built', () => {
   it('says how to build it', async () => {
     const s = await startTestServer({}, { clientDir: '/nonexistent/dist' });
