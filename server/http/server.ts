@@ -30,7 +30,8 @@ export async function createHttp(d: HttpDeps): Promise<{ app: FastifyInstance; r
     loggerInstance: d.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
-    frameworkErrors: (err, req, reply) => errorHandler(d.log)(err, req, reply),
+    // A URL the router cannot parse never reaches the hooks: the guard still answers first.
+    frameworkErrors: (err, req, reply) => errorHandler(d.log)(d.guard.check(req.headers) ?? err, req, reply),
   });
   const routes: RouteEntry[] = [];
   app.addHook('onRoute', (r) => {

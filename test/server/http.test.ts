@@ -156,6 +156,8 @@ describe('http routes', () => {
     '/hls/front',
     '/assets/../../outside.txt',
     '/%2e%2e/outside.txt',
+    '/api/cameras/%zz',
+    '/%E0%A4%A',
   ])('refuses %s', async (path) => {
     const r = await rawGet(s.port, path);
     expect([400, 404]).toContain(r.status);

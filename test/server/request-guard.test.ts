@@ -76,7 +76,7 @@ describe('request guard', () => {
   });
 
   it('refuses before routing: unknown paths and methods get the same refusal', async () => {
-    for (const [method, path] of [['GET', '/no/such/page'], ['POST', '/api/cameras'], ['DELETE', '/api/nope'], ['GET', '/hls/nope/x.ts']]) {
+    for (const [method, path] of [['GET', '/no/such/page'], ['POST', '/api/cameras'], ['DELETE', '/api/nope'], ['GET', '/hls/nope/x.ts'], ['GET', '/api/cameras/%zz'], ['GET', '/%E0%A4%A']]) {
       const r = await send(s.port, method!, path!, { host: 'attacker.example' });
       expect(r.status, `${method} ${path}`).toBe(403);
       expect(codeOf(r)).toBe('FOREIGN_HOST');
