@@ -1,4 +1,5 @@
-// socket.io rooms and the plain ws stream, against a real server with scripted cameras.
+// socket.io rooms and the plain ws stream, against a real server with scripted cameras (the scripted
+// supervisor keeps the real one's contract: test/server/camera-contract.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -18,23 +19,30 @@ const until = <T>(register: (done: (v: T) => void) => void, ms = 3000) =>
 
 describe('socket.io hub', () => {
   let s: TestServer;
-  let client: Client;
+  const clients: Client[] = [];
+  /** A fresh client per test: no test depends on another's rooms. */
+  const open = () => {
+    const c: Client = connect(s.url, { transports: ['websocket'], reconnection: false });
+    clients.push(c);
+    return c;
+  };
   beforeAll(async () => {
     s = await startTestServer({ cameras: [{ id: 'a', source: 'testsrc' }, { id: 'b', source: 'rtsp://u:s3cret@127.0.0.1:1/x' }] });
-    client = connect(s.url, { transports: ['websocket'], reconnection: false });
   });
   afterAll(async () => {
-    client?.close();
+    clients.forEach((c) => c.close());
     await s?.dispose();
   });
 
   it('sends the camera list on connect, without credentials', async () => {
+    const client = open();
     const cams = await until<CameraInfo[]>((done) => client.once('cameras', done));
     expect(cams.map((c) => c.id)).toEqual(['a', 'b']);
     expect(JSON.stringify(cams)).not.toContain('s3cret');
   });
 
   it('watch acks with the camera, then delivers only that room', async () => {
+    const client = open();
     const cam = await client.emitWithAck('watch', 'a');
     expect(cam?.id).toBe('a');
     expect(await client.emitWithAck('watch', 'missing')).toBeNull();
@@ -54,11 +62,16 @@ describe('socket.io hub', () => {
   });
 
   it('unwatch leaves the room', async () => {
+    const client = open();
+    expect((await client.emitWithAck('watch', 'a'))?.id).toBe('a');
+    const first = until<FrameEvent>((done) => client.once('frame', done));
+    s.fakes.get('a')!.emitFrame(3000);
+    expect((await first).pdt).toBe(3000); // in the room: frames arrive
     client.emit('unwatch', 'a');
     await new Promise((r) => setTimeout(r, 100));
     let got = 0;
     client.on('frame', () => got++);
-    s.fakes.get('a')!.emitFrame();
+    s.fakes.get('a')!.emitFrame(4000);
     await new Promise((r) => setTimeout(r, 150));
     expect(got).toBe(0);
   });
