@@ -44,14 +44,14 @@ const BY_STATUS: Record<number, (msg: string) => FastifyError> = {
   416: () => Errors.RANGE_NOT_SATISFIABLE(),
 };
 
-/** The catalogue error for anything thrown: our own as is, a framework 4xx by status, the rest an opaque 500. */
+/** The catalogue error for anything thrown: our own as is, a framework 4xx by status (else BAD_REQUEST), 5xx an opaque INTERNAL. */
 export function toVigilError(err: unknown): FastifyError {
   const e = err as Partial<FastifyError> & { status?: number };
   if (typeof e?.code === 'string' && CODES.has(e.code) && e.statusCode) return e as FastifyError;
   const status = e?.statusCode ?? e?.status ?? 500;
-  const byStatus = BY_STATUS[status];
-  if (byStatus) return byStatus(typeof e?.message === 'string' && e.message ? e.message : (STATUS_CODES[status] ?? 'error'));
-  return Errors.INTERNAL();
+  if (status >= 500) return Errors.INTERNAL();
+  const message = typeof e?.message === 'string' && e.message ? e.message : (STATUS_CODES[status] ?? 'bad request');
+  return (BY_STATUS[status] ?? BY_STATUS[400]!)(message);
 }
 
 export function errorBody(err: FastifyError): ErrorBody {

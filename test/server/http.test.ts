@@ -243,6 +243,27 @@ describe('health with an engine', () => {
   });
 });
 
+describe('unexpected failures', () => {
+  it('answer an opaque coded 500 and leave the server serving', async () => {
+    const engine = {
+      get state(): string {
+        throw new Error('engine exploded at /home/op/.cache/vigil/models');
+      },
+    };
+    const s = await startTestServer({}, { engine });
+    try {
+      const r = await fetch(new URL('/api/health', s.url));
+      expect(r.status).toBe(500);
+      const text = await r.text();
+      expect(JSON.parse(text)).toEqual({ error: { status: 500, code: 'INTERNAL', message: 'internal server error' } });
+      expect(text).not.toContain('exploded');
+      expect((await fetch(new URL('/api/cameras', s.url))).status).toBe(200);
+    } finally {
+      await s.dispose();
+    }
+  });
+});
+
 describe('start failure', () => {
   it('rejects with EADDRINUSE when the port is taken, and the first server keeps serving', async () => {
     const a = await startTestServer({});
