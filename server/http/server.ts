@@ -4,10 +4,11 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { FastifyError } from '@fastify/error';
 import type { Logger } from '../log.ts';
 import { apiRoutes, type ApiDeps } from './api.ts';
 import { dashboardRoutes } from './dashboard.ts';
-import { Errors, errorHandler, refuseUpgrade } from './errors.ts';
+import { Errors, errorHandler, refuseUpgrade, toVigilError } from './errors.ts';
 import { mediaRoutes, type MediaDeps } from './media.ts';
 import { checkPath } from './path-guard.ts';
 import type { RequestGuard } from './request-guard.ts';
@@ -56,18 +57,14 @@ export interface UpgradeTarget {
 
 /**
  * The first 'upgrade' listener on the server: refuses foreign Host/Origin and unsafe paths with a coded
- * error, hands `/socket.io/` to socket.io (attached after this listener, with the same guard in its
- * allowRequest for long-polling) and the other targets to their handler; anything else is a 404.
+ * error, hands `/socket.io/` to socket.io (attached after this listener; a refused socket reaches it
+ * already ended, and its allowRequest refuses it again) and the other targets to their handler;
+ * anything else is a 404.
  */
 export function routeUpgrades(app: FastifyInstance, guard: RequestGuard, targets: UpgradeTarget[]): void {
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = req.url ?? '/';
-    let refused = guard.check(req.headers);
-    try {
-      refused ??= (checkPath(target), null);
-    } catch (err) {
-      refused = err as typeof refused;
-    }
+    const refused = guard.check(req.headers) ?? pathRefusal(target);
     if (refused) return refuseUpgrade(socket, refused);
     const url = new URL(target, 'http://localhost');
     if (url.pathname.startsWith('/socket.io/')) return;
@@ -75,4 +72,13 @@ export function routeUpgrades(app: FastifyInstance, guard: RequestGuard, targets
     if (handler) return handler.handle(req, socket, head, url);
     refuseUpgrade(socket, Errors.NOT_FOUND(`no websocket at ${url.pathname}`));
   });
+}
+
+function pathRefusal(target: string): FastifyError | null {
+  try {
+    checkPath(target);
+    return null;
+  } catch (err) {
+    return toVigilError(err);
+  }
 }
