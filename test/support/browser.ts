@@ -52,7 +52,7 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(opts: { viewport?: { width: number; height: number } } = {}): Promise<TestBrowser> {
+export async function launchBrowser(opts: { viewport?: { width: number; height: number }; args?: string[] } = {}): Promise<TestBrowser> {
   // The dashboard tests need Debian's Chromium (it plays H.264; Playwright's own builds cannot be fetched here and
   // lack it): a missing browser fails them loudly instead of skipping them.
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run \`bash scripts/install-system-deps.sh\``);
@@ -61,7 +61,7 @@ export async function launchBrowser(opts: { viewport?: { width: number; height: 
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
     viewport: opts.viewport ?? { width: 1280, height: 800 },
   });
   const page = context.pages()[0] ?? (await context.newPage());
