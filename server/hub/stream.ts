@@ -40,8 +40,6 @@ export class EventStream {
   private readonly unsubscribe: Array<() => void>;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly slowBytes: number;
-  /** Counters for /metrics and tests: what slow clients were spared. */
-  readonly stats = { framesSkipped: 0, statesCoalesced: 0, deadDropped: 0 };
 
   constructor(
     private readonly cameras: CameraManager,
@@ -92,7 +90,6 @@ export class EventStream {
   private beat(): void {
     for (const [ws, c] of this.clients) {
       if (!c.alive) {
-        this.stats.deadDropped++;
         this.log.debug('stream client missed a ping: dropped');
         ws.terminate();
         continue;
@@ -108,10 +105,7 @@ export class EventStream {
     for (const [ws, c] of this.clients) {
       if (!this.wants(ws, c, cameraId)) continue;
       this.flush(ws, c);
-      if (this.behind(ws)) {
-        this.stats.framesSkipped++;
-        continue;
-      }
+      if (this.behind(ws)) continue;
       ws.send((text ??= JSON.stringify(msg)));
     }
   }
@@ -119,7 +113,6 @@ export class EventStream {
   private broadcastState(camera: CameraInfo): void {
     for (const [ws, c] of this.clients) {
       if (!this.wants(ws, c, camera.id)) continue;
-      if (c.pending.has(camera.id)) this.stats.statesCoalesced++;
       c.pending.set(camera.id, camera);
       this.flush(ws, c);
     }
