@@ -4,6 +4,10 @@ import { z } from 'zod';
 
 const seconds = (d: string) => z.number().positive().describe(d);
 
+// Host names and IPv4 addresses, or a bracketed IPv6 address; a leading dot matches subdomains.
+const HOST_NAME = /^(\.?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
+const ORIGIN = /^https?:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
 export const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** A camera source: rtsp(s):// URL (credentials allowed), /dev/videoN, a video file, or `testsrc`. */
@@ -79,6 +83,21 @@ export const ServerSchema = z.strictObject({
   host: z.string().default('127.0.0.1').describe('Address to bind. Keep 127.0.0.1 unless a proxy with auth is in front.'),
   port: z.number().int().min(0).max(65535).default(8080).describe('HTTP port (0 picks a free one).'),
   dataDir: z.string().default('data').describe('Where HLS segments, recordings, frames and the database live.'),
+  allowedHosts: z
+    .array(z.string().regex(HOST_NAME, 'expected a host name or IP address without scheme or port, e.g. "vigil.lan"'))
+    .default([])
+    .describe(
+      'Host names the server answers to besides loopback (localhost, 127.0.0.0/8, [::1]) and the bound address ' +
+        '(every local address when bound to 0.0.0.0 or ::). Any other Host header is refused: this stops DNS rebinding. ' +
+        'Add the names you reach Vigil by, e.g. "vigil.lan"; a leading dot (".example.com") allows every subdomain.',
+    ),
+  allowedOrigins: z
+    .array(z.string().regex(ORIGIN, 'expected an origin such as "https://vigil.example.com" (scheme, host, optional port; no path)'))
+    .default([])
+    .describe(
+      'Browser origins allowed besides the one the request was sent to, for a reverse proxy that rewrites the Host header ' +
+        '(e.g. "https://vigil.example.com"). Requests and websockets from any other page are refused.',
+    ),
 });
 
 export const LocalEngineSchema = z.strictObject({
@@ -131,6 +150,7 @@ export const ConfigSchema = z
 export type VigilConfig = z.output<typeof ConfigSchema>;
 export type VigilConfigInput = z.input<typeof ConfigSchema>;
 export type CameraConfig = z.output<typeof CameraSchema>;
+export type ServerConfig = z.output<typeof ServerSchema>;
 export type IngestConfig = z.output<typeof IngestSchema>;
 export type HlsConfig = z.output<typeof HlsSchema>;
 export type RecordingConfig = z.output<typeof RecordingSchema>;

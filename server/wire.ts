@@ -41,11 +41,27 @@ export interface FrameEvent {
   height: number;
 }
 
+/** The vision engine as /api/health reports it; `state: 'none'` when the server runs without one. */
+export interface EngineHealth {
+  /** The engine's lifecycle state (e.g. starting, ready, restarting, died, closed), or 'none'. */
+  state: string;
+  kind?: string;
+  family?: string;
+  model?: string;
+  device?: string;
+}
+
 export interface HealthInfo {
   ok: true;
   version: string;
   uptimeSeconds: number;
   cameras: number;
+  engine: EngineHealth;
+}
+
+/** Every HTTP error, and every refused websocket upgrade, carries this body (codes: server/http/errors.ts). */
+export interface ErrorBody {
+  error: { status: number; code: string; message: string };
 }
 
 /** socket.io events, server to client. */
