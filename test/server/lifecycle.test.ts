@@ -116,8 +116,16 @@ describe('one Vigil per data folder', () => {
 
 describe('kill -9', () => {
   it('leaves no ffmpeg or ffprobe running (live and connecting cameras); the next Vigil takes the stale lock over', async () => {
-    const data = join(tempRoot(), 'data');
-    const vigil = run(process.execPath, [BIN, ...serveArgs(data, 'demo=testsrc', `mute=${silentUrl}`)]);
+    const root = tempRoot();
+    const data = join(root, 'data');
+    // Without ties to Vigil's life these children would run on: the live one until its next sampled frame (10 s)
+    // finds stdout closed, the connecting one until its 30 s socket timeout.
+    const config = join(root, 'vigil.yaml');
+    writeFileSync(config, [
+      'ingest:', '  rtspTimeout: 30', 'cameras:', '  - id: demo', '    source: testsrc', '    sampleInterval: 10',
+      '  - id: mute', `    source: ${silentUrl}`, '',
+    ].join('\n'));
+    const vigil = run(process.execPath, [BIN, 'serve', '-c', config, '--port', '0', '--data', data]);
     await poll(() => /"msg":"camera live"/.test(vigil.out()), 30_000, 'the testsrc camera live');
     const kids = await poll(() => {
       const k = cameraChildren(vigil.child.pid!);
