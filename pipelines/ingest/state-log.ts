@@ -33,7 +33,8 @@ export class StateChangeLog {
 
   /** `requested`: the change comes from close() (an operator's stop, not a failure). */
   change(state: CameraState, reason: string | null, requested = false): void {
-    if (state === 'connecting') return this.#log.debug({ state }, 'camera connecting');
+    // The first attempt is news; a retry after an offline line is not (that line said it failed).
+    if (state === 'connecting') return this.#reason === null ? this.#log.info({ state }, 'camera connecting') : this.#log.debug({ state }, 'camera connecting (retry)');
     if (state === 'offline' && !requested) return this.#offline(reason ?? 'unknown');
     const fields = { state, ...(reason ? { reason } : {}), ...this.#flush() };
     this.#reason = null;

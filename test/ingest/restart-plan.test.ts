@@ -55,6 +55,7 @@ describe('StateChangeLog', () => {
     }
     const warns = lines.filter((l) => l.level === 40);
     expect(warns.map((w) => w.msg)).toEqual(['camera offline: connection refused: check the port']);
+    expect(lines.filter((l) => l.level === 30).map((l) => l.msg)).toEqual(['camera connecting']); // retries are debug
     advance(20_000); // past the window: logged again with the count
     states.change('offline', 'connection refused: check the port');
     expect(lines.filter((l) => l.level === 40).at(-1)).toMatchObject({ suppressed: 9, msg: 'camera offline: connection refused: check the port (9 repeats of the previous offline line suppressed)' });
