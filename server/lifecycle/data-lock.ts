@@ -1,12 +1,16 @@
 // One Vigil per data folder: two would prune each other's segments and fight over the recording index.
 // `<dataDir>/vigil.lock` holds the owner's pid and start time; a second `vigil serve` refuses with a clear error,
-// and a lock left by a process that is gone (a crash, `kill -9`) is taken over.
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+// and a lock left by a process that is gone (a crash, `kill -9`) is taken over. On this machine the pid and its start
+// time tell; for an owner on another machine (a shared folder) or a previous container (new hostname, same volume),
+// the owner's heartbeat does: it touches the lock every HEARTBEAT_MS, and a lock untouched for STALE_MS is stale.
+import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isRunning, startTimeOf } from './proc.ts';
 
 export const LOCK_FILE = 'vigil.lock';
+export const HEARTBEAT_MS = 10_000;
+export const STALE_MS = 3 * HEARTBEAT_MS;
 
 export interface LockOwner {
   pid: number;
@@ -43,7 +47,7 @@ export function acquireDataLock(dataDir: string): DataLock {
   for (let attempt = 0; attempt < 5; attempt++) {
     if (create(path, me)) return lockHandle(path, me, tookOverFrom);
     const owner = readOwner(path);
-    if (owner && isAlive(owner)) throw new DataFolderBusyError(dataDir, owner);
+    if (owner && isAlive(owner, path)) throw new DataFolderBusyError(dataDir, owner);
     if (owner || attempt > 0) tookOverFrom = owner ?? tookOverFrom; // unreadable on the first look: maybe mid-write
     if (owner || attempt > 0) takeOver(path);
   }
@@ -79,7 +83,7 @@ function takeOver(path: string): void {
     throw err;
   }
   const moved = readOwner(aside);
-  if (moved && isAlive(moved)) renameSync(aside, path);
+  if (moved && isAlive(moved, aside)) renameSync(aside, path);
   else unlinkSync(aside);
 }
 
@@ -92,19 +96,37 @@ function readOwner(path: string): LockOwner | null {
   }
 }
 
-function isAlive(owner: LockOwner): boolean {
-  if (owner.host !== hostname()) return true; // another machine sharing the folder: we cannot tell, so refuse
+function isAlive(owner: LockOwner, path: string): boolean {
+  if (owner.host !== hostname()) return heartbeatFresh(path); // another machine or container: its pid means nothing here
   if (owner.pid === process.pid) return false;
   if (!isRunning(owner.pid)) return false;
   const now = startTimeOf(owner.pid);
   return owner.startTime === null || now === null || now === owner.startTime;
 }
 
+function heartbeatFresh(path: string): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs < STALE_MS;
+  } catch {
+    return false;
+  }
+}
+
 function lockHandle(path: string, me: LockOwner, tookOverFrom: LockOwner | null): DataLock {
   let released = false;
+  const beat = setInterval(() => {
+    const now = new Date();
+    try {
+      if (readOwner(path)?.pid === me.pid) utimesSync(path, now, now);
+    } catch {
+      /* the folder went away: nothing to keep fresh */
+    }
+  }, HEARTBEAT_MS);
+  beat.unref();
   const release = () => {
     if (released) return;
     released = true;
+    clearInterval(beat);
     process.off('exit', release);
     if (readOwner(path)?.pid === me.pid) unlinkSync(path);
   };
