@@ -38,6 +38,9 @@ const PATTERNS: [RegExp, (f: ExitFacts) => Failure][] = [
   [/Permission denied/i, () => failure('permission', 'permission denied', 'check that Vigil may read the source')],
   [/Device or resource busy/i, () => failure('busy', 'device busy', 'another program uses the camera: close it')],
   [/Invalid data found when processing input/i, (f) => (answeredLate(f) ? noAnswer(f) : invalidData())],
+  // ProbeError messages (probe.ts): the probe ran out of time, or the source has no video.
+  [/^probe timed out$/m, () => failure('no-answer', 'camera sent no video within the probe time (probe timed out)', 'check the URL is the video stream and the camera is not overloaded')],
+  [/^no video stream found$/m, () => failure('invalid-data', 'the source has no video stream', 'check the URL points to video (not an audio-only or metadata stream)')],
 ];
 
 export interface ExitFacts {

@@ -336,7 +336,7 @@ export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
     const since = run.lastFrameAt ?? run.spawnedAt;
     if (run.stopReason || Date.now() - since < stall * 1000) return;
     run.stopReason = run.firstFrameAt === null ? `no picture within ${stall} s of starting: check the URL is the camera's video stream` : `no data for ${stall} s`;
-    this.#log.warn({ run: run.no }, `stall watchdog: ${run.stopReason}`);
+    this.#log.debug({ run: run.no }, `stall watchdog: ${run.stopReason}`); // the state log reports it, rate-limited
     void terminate(run.child, KILL_GRACE_MS);
   }
 

@@ -115,6 +115,8 @@ describe('exit reasons', () => {
     expect(silent.kind).toBe('no-answer');
     expect(reasonOf(silent)).toBe("camera accepted the connection but did not answer within 3 s: check that the port is the camera's RTSP port (usually 554) and that the camera is not overloaded");
     expect(classifyExit({ code: 1, signal: null, hadFrame: false, stderr, elapsedMs: 200, answerTimeoutMs: 3000 }).kind).toBe('invalid-data');
+    expect(classifyExit({ code: 1, signal: null, hadFrame: false, stderr: ['', 'probe timed out'] }).kind).toBe('no-answer');
+    expect(exitReason({ code: 1, signal: null, hadFrame: false, stderr: ['no video stream found'] })).toMatch(/^the source has no video stream: /);
   });
   it('LineTail keeps the newest lines', () => {
     const t = new LineTail(3);
