@@ -1,6 +1,6 @@
 // One log line per camera state change, with its reason, so failures are never silent (warn for offline), and
-// repeats rate-limited: a camera failing the same way every few seconds logs once per window, then a line that
-// says how many repeats were left out. The stderr tail goes with the first line of each new offline reason.
+// repeats rate-limited: a camera failing the same way every few seconds (or flapping live/offline) writes each
+// line once per window; the next line written says how many were left out. Offline lines carry the stderr tail.
 import type { Logger } from '../log.ts';
 import type { CameraState } from './types.ts';
 
@@ -19,10 +19,14 @@ export class StateChangeLog {
   readonly #window: number;
   readonly #detail: () => Record<string, unknown>;
   readonly #now: () => number;
-  /** The offline reason last written, when, and how many repeats of it were left out since. */
-  #reason: string | null = null;
-  #loggedAt = 0;
+  /** When each kind of line (state + reason) was last written. */
+  readonly #lastAt = new Map<string, number>();
+  /** Lines left out since the last line written. */
   #suppressed = 0;
+  /** An offline line is outstanding: the next connecting attempt is a retry, not news. */
+  #failing = false;
+  /** The last offline change was written: its recovery must be too, or the log would end on a stale "offline". */
+  #offlineWritten = false;
 
   constructor(log: Logger, opts: StateLogOptions = {}) {
     this.#log = log;
@@ -33,27 +37,35 @@ export class StateChangeLog {
 
   /** `requested`: the change comes from close() (an operator's stop, not a failure). */
   change(state: CameraState, reason: string | null, requested = false): void {
-    // The first attempt is news; a retry after an offline line is not (that line said it failed).
-    if (state === 'connecting') return this.#reason === null ? this.#log.info({ state }, 'camera connecting') : this.#log.debug({ state }, 'camera connecting (retry)');
-    if (state === 'offline' && !requested) return this.#offline(reason ?? 'unknown');
-    const fields = { state, ...(reason ? { reason } : {}), ...this.#flush() };
-    this.#reason = null;
-    this.#log.info(fields, `camera ${state}${reason ? `: ${reason}` : ''}${suffix(fields.suppressed)}`);
-  }
-
-  #offline(reason: string): void {
+    if (state === 'connecting') {
+      if (this.#failing) return this.#log.debug({ state }, 'camera connecting (retry)');
+      return this.#log.info({ state }, 'camera connecting');
+    }
+    const failed = state === 'offline' && !requested;
+    this.#failing = failed;
+    // A camera failing the same way, or flapping live/offline, repeats the same lines: write each once per window.
+    const key = `${state}\n${reason ?? ''}`;
     const now = this.#now();
-    if (reason === this.#reason && now - this.#loggedAt < this.#window) {
+    const due = now - (this.#lastAt.get(key) ?? -Infinity) >= this.#window;
+    const write = requested || due || (state !== 'offline' && this.#offlineWritten);
+    if (state === 'offline' || write) this.#offlineWritten = state === 'offline' && write;
+    if (!write) {
       this.#suppressed++;
       return;
     }
-    const fields = { state: 'offline', reason, ...this.#flush(), ...this.#detail() };
-    this.#reason = reason;
-    this.#loggedAt = now;
-    this.#log.warn(fields, `camera offline: ${reason}${suffix(fields.suppressed)}`);
+    this.#remember(key, now);
+    const fields = { state, ...(reason ? { reason } : {}), ...this.#flush(), ...(failed ? this.#detail() : {}) };
+    const msg = `camera ${state}${reason ? `: ${reason}` : ''}${suffix(fields.suppressed)}`;
+    if (failed) this.#log.warn(fields, msg);
+    else this.#log.info(fields, msg);
   }
 
-  /** The count of left-out repeats of the last reason, reset. */
+  #remember(key: string, now: number): void {
+    if (this.#lastAt.size > 50) for (const [k, at] of this.#lastAt) if (now - at >= this.#window) this.#lastAt.delete(k);
+    this.#lastAt.set(key, now);
+  }
+
+  /** How many lines were left out since the last one written, reset. */
   #flush(): { suppressed?: number } {
     const n = this.#suppressed;
     this.#suppressed = 0;
@@ -62,5 +74,5 @@ export class StateChangeLog {
 }
 
 function suffix(suppressed: number | undefined): string {
-  return suppressed ? ` (${suppressed} repeat${suppressed === 1 ? '' : 's'} of the previous offline line suppressed)` : '';
+  return suppressed ? ` (${suppressed} repeated state line${suppressed === 1 ? '' : 's'} suppressed since the last one)` : '';
 }

@@ -93,7 +93,7 @@ describe('a refused port', () => {
       const warns = warnings(h);
       expect(warns.map((w) => w.reason!.split(':')[0])).toEqual(['connection refused', 'camera accepted the connection but did not answer within 1 s']);
       expect(warns[1]!.suppressed).toBeGreaterThanOrEqual(2);
-      expect(warns[1]!.msg).toMatch(/\(\d+ repeats of the previous offline line suppressed\)$/);
+      expect(warns[1]!.msg).toMatch(/\(\d+ repeated state lines suppressed since the last one\)$/);
     });
     blocker.close();
   });

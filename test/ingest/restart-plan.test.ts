@@ -58,9 +58,24 @@ describe('StateChangeLog', () => {
     expect(lines.filter((l) => l.level === 30).map((l) => l.msg)).toEqual(['camera connecting']); // retries are debug
     advance(20_000); // past the window: logged again with the count
     states.change('offline', 'connection refused: check the port');
-    expect(lines.filter((l) => l.level === 40).at(-1)).toMatchObject({ suppressed: 9, msg: 'camera offline: connection refused: check the port (9 repeats of the previous offline line suppressed)' });
+    expect(lines.filter((l) => l.level === 40).at(-1)).toMatchObject({ suppressed: 9, msg: 'camera offline: connection refused: check the port (9 repeated state lines suppressed since the last one)' });
     states.change('live', null);
     expect(lines.at(-1)).toMatchObject({ level: 30, msg: 'camera live' });
+  });
+
+  it('a camera flapping live/offline writes each line once per window', () => {
+    const { lines, states, advance } = capture();
+    for (let i = 0; i < 6; i++) {
+      states.change('live', null);
+      advance(3000);
+      states.change('offline', 'camera closed the stream: reconnecting');
+      advance(1000);
+    }
+    // The recovery after a written offline line is always written: the log never ends on a stale "offline".
+    expect(lines.map((l) => l.msg)).toEqual(['camera live', 'camera offline: camera closed the stream: reconnecting', 'camera live']);
+    advance(60_000);
+    states.change('live', null);
+    expect(lines.at(-1)).toMatchObject({ level: 30, suppressed: 9 });
   });
 
   it('a requested stop is info, not a warning', () => {
