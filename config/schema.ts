@@ -51,6 +51,14 @@ const BackoffSchema = z.strictObject({
   resetAfterMs: z.number().int().min(0).default(30000).describe('A run that stayed live this long resets the delay.'),
 });
 
+/** Failures that fast retries make worse: a wrong password locks many NVR accounts after 5-7 attempts. */
+const AuthBackoffSchema = z.strictObject({
+  freeRetries: z.number().int().min(0).default(2).describe('Authentication failures (401) in a row retried at the normal pace before backing off.'),
+  initialMs: z.number().int().min(0).default(300_000).describe('Delay after the first authentication failure past freeRetries (5 min).'),
+  maxMs: z.number().int().min(0).default(3_600_000).describe('Upper bound of the delay between attempts with a failing password.'),
+  factor: z.number().min(1).default(2).describe('Multiplier applied to the delay after each further authentication failure.'),
+});
+
 export const IngestSchema = z.strictObject({
   ffmpegPath: z.string().default('ffmpeg').describe('ffmpeg executable (name on PATH or absolute path).'),
   ffprobePath: z.string().default('ffprobe').describe('ffprobe executable (name on PATH or absolute path).'),
@@ -58,6 +66,9 @@ export const IngestSchema = z.strictObject({
   rtspTimeout: seconds('RTSP socket I/O timeout; a silent camera makes ffmpeg exit after about twice this.').default(3),
   rtspTransport: z.enum(['tcp', 'udp']).default('tcp').describe('RTSP transport.'),
   backoff: BackoffSchema.prefault({}).describe('Restart backoff policy (data read by one pure function).'),
+  authBackoff: AuthBackoffSchema.prefault({}).describe(
+    'Slower retries after repeated authentication failures, so a wrong password does not lock the camera account.',
+  ),
   maxPixels: z
     .number()
     .int()
@@ -156,6 +167,7 @@ export type HlsConfig = z.output<typeof HlsSchema>;
 export type RecordingConfig = z.output<typeof RecordingSchema>;
 export type EngineConfig = z.output<typeof EngineSchema>;
 export type BackoffPolicy = z.output<typeof BackoffSchema>;
+export type AuthBackoffPolicy = z.output<typeof AuthBackoffSchema>;
 
 /** JSON Schema for editors (yaml-language-server). */
 export function configJsonSchema(): Record<string, unknown> {

@@ -4,23 +4,25 @@
 //
 // Consumes: camera/ingest/hls/recording config. Emits: 'frame' (Frame with PDT), 'state' (CameraSnapshot on every
 // state change), 'run' (a new run's first segment is in the fresh live playlist: players reload now).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CameraConfig, HlsConfig, IngestConfig, RecordingConfig } from '../../config/schema.ts';
 import { scrub, secretsOf } from '../../config/redact.ts';
 import type { Logger } from '../log.ts';
+import { SafeEmitter } from '../safe-emitter.ts';
 import { buildFfmpegArgs, inputArgs, probeInputArgs, sourceKind, TESTSRC, type DecodeMode, type SourceInfo } from './args.ts';
-import { nextFailureCount, restartDelay } from '../backoff.ts';
-import { exitReason, LineTail } from './exit-reason.ts';
+import { spawnChild } from './child.ts';
+import { classifyExit, failure, LineTail, type Failure } from './exit-reason.ts';
 import { FramePairer, JpegSplitter, LineSplitter, ShowinfoParser, type TimedJpeg } from './frame-stream.ts';
 import { FrameSlot } from './frame-slot.ts';
 import { readPlaylist } from './hls-playlist.ts';
 import { cameraHlsDir, cameraRecordingDir, LIVE_PLAYLIST } from './paths.ts';
 import { PdtMapper } from './pdt.ts';
 import { probeSource } from './probe.ts';
+import { RestartPlan } from './restart-plan.ts';
 import { RecordingKeeper } from './retention.ts';
+import { StateChangeLog } from './state-log.ts';
 import type { CameraSnapshot, CameraState, CameraSupervisorEvents, Frame } from './types.ts';
 
 export interface CameraSupervisorOptions {
@@ -64,7 +66,7 @@ interface Run {
   ticking: boolean;
 }
 
-export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
+export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
   readonly #o: CameraSupervisorOptions;
   readonly #log: Logger;
   readonly #secrets: string[];
@@ -79,9 +81,11 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
   #info: SourceInfo | null = null;
   #started = false;
   #closing: Promise<void> | null = null;
+  #stopRequested = false;
   #probeAbort: AbortController | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
-  #failures = 0;
+  readonly #plan: RestartPlan;
+  readonly #stateLog: StateChangeLog;
   #restarts = 0;
   #sampled = 0;
   #dropped = 0;
@@ -90,9 +94,12 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
   #slot: FrameSlot | null = null;
 
   constructor(opts: CameraSupervisorOptions) {
-    super();
+    const log = opts.logger.child({ camera: opts.camera.id });
+    super(log);
     this.#o = opts;
-    this.#log = opts.logger.child({ camera: opts.camera.id });
+    this.#log = log;
+    this.#plan = new RestartPlan(opts.ingest.backoff, opts.ingest.authBackoff);
+    this.#stateLog = new StateChangeLog(log, { detail: () => ({ stderr: this.#tail.lines().slice(-10) }) });
     this.#secrets = [opts.camera.source, ...(opts.camera.inputArgs ?? [])].flatMap(secretsOf);
     this.#hlsDir = cameraHlsDir(opts.dataDir, opts.camera.id);
     this.#keeper = new RecordingKeeper({
@@ -112,6 +119,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
   }
 
   close(): Promise<void> {
+    this.#stopRequested = true; // set before #shutdown runs: its state changes are requested, not failures
     this.#closing ??= this.#shutdown();
     return this.#closing;
   }
@@ -149,18 +157,20 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
   async #launch(): Promise<void> {
     if (this.#closing) return;
     this.#setState('connecting', this.#reason);
+    const probeStart = Date.now();
     try {
       this.#info ??= await this.#probe();
     } catch (err) {
       const lines = String((err as { stderr?: string }).stderr ?? (err as Error).message).split('\n').map((l) => this.#scrub(l));
       lines.forEach((l) => l && this.#tail.push(l));
-      return this.#retry(exitReason({ code: 1, signal: null, hadFrame: false, stderr: [...lines, (err as Error).message] }), 0);
+      const facts = { code: 1, signal: null, hadFrame: false, stderr: [...lines, (err as Error).message], elapsedMs: Date.now() - probeStart };
+      return this.#retry(classifyExit({ ...facts, ...this.#answerTimeout() }), 0);
     }
     if (this.#closing) return;
     try {
       await this.#spawnRun(this.#info);
     } catch (err) {
-      this.#retry(`could not start ffmpeg: ${this.#scrub((err as Error).message)}`, 0);
+      this.#retry(failure('spawn', `could not start ffmpeg: ${this.#scrub((err as Error).message)}`, 'check ingest.ffmpegPath and the data folder'), 0);
     }
   }
 
@@ -198,11 +208,12 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     const built = buildFfmpegArgs({ camera, ingest, hls, hlsDir: this.#hlsDir, startNumber, info });
     this.#decode = built.decode;
     const no = ++this.#runNo;
-    const child = spawn(ingest.ffmpegPath, built.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stderr = new LineTail(40);
+    const child = spawnChild(ingest.ffmpegPath, built.args, { stdio: ['ignore', 'pipe', 'pipe'] }, (err) => stderr.push(this.#scrub(String(err))));
     const run: Run = {
       no, child, startNumber, spawnedAt: Date.now(), firstFrameAt: null, lastFrameAt: null, seq: 0,
       mapper: new PdtMapper(startNumber), pending: [], announced: false, sweptTo: startNumber,
-      stderr: new LineTail(40), stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0,
+      stderr, stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0,
       closed: new Promise((resolve) => child.once('close', () => resolve())),
       timer: setInterval(() => void this.#tick(run), TICK_MS),
     };
@@ -232,7 +243,6 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
         }
       }
     });
-    run.child.once('error', (err) => run.stderr.push(this.#scrub(String(err))));
     run.child.once('close', (code, signal) => this.#onClose(run, code, signal));
   }
 
@@ -287,7 +297,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     };
     this.#lastFramePdt = frame.pdt;
     this.#slot?.put(frame);
-    this.#safeEmit('frame', frame);
+    this.emit('frame', frame);
   }
 
   /** Reads the live playlist (PDT anchor, announce the run, retire segments) and runs the stall watchdog. */
@@ -303,7 +313,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
         run.announced = true;
         if (run.mapper.estimated) this.#log.warn({ run: run.no }, 'first segment PDT estimated (playlist read late)');
         if (run.firstFrameAt !== null) for (const f of run.pending.splice(0)) this.#emitFrame(run, f);
-        this.#safeEmit('run', this.snapshot());
+        this.emit('run', this.snapshot());
       }
       if (run.announced && pl.mediaSequence > run.sweptTo) {
         run.sweptTo = pl.mediaSequence;
@@ -325,8 +335,8 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     const stall = this.#o.ingest.stallTimeout;
     const since = run.lastFrameAt ?? run.spawnedAt;
     if (run.stopReason || Date.now() - since < stall * 1000) return;
-    run.stopReason = run.firstFrameAt === null ? `died before first frame: no data for ${stall} s` : `no data for ${stall} s`;
-    this.#log.warn({ run: run.no }, `stall watchdog: ${run.stopReason}`);
+    run.stopReason = run.firstFrameAt === null ? `no picture within ${stall} s of starting: check the URL is the camera's video stream` : `no data for ${stall} s`;
+    this.#log.debug({ run: run.no }, `stall watchdog: ${run.stopReason}`); // the state log reports it, rate-limited
     void terminate(run.child, KILL_GRACE_MS);
   }
 
@@ -335,17 +345,24 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     if (run !== this.#run) return;
     this.#run = null;
     if (this.#closing) return; // an exit we caused by close(): nothing to report
-    const reason = run.stopReason ?? exitReason({ code, signal, hadFrame: run.firstFrameAt !== null, stderr: run.stderr.lines() });
-    if (run.firstFrameAt === null) this.#log.warn({ run: run.no, code, signal, stderr: run.stderr.lines().slice(-15) }, reason);
-    else this.#log.info({ run: run.no, code, signal }, `camera offline: ${reason}`);
-    this.#retry(reason, run.firstFrameAt === null ? 0 : Date.now() - run.firstFrameAt);
+    const facts = { code, signal, hadFrame: run.firstFrameAt !== null, stderr: run.stderr.lines(), elapsedMs: Date.now() - run.spawnedAt };
+    const ended = run.stopReason ? failure('restart', run.stopReason) : classifyExit({ ...facts, ...this.#answerTimeout() });
+    // The state log reports it (rate-limited); this line keeps each run's details for debugging.
+    this.#log.debug({ run: run.no, code, signal, stderr: run.stderr.lines().slice(-15) }, `ffmpeg run ended: ${ended.what}`);
+    this.#retry(ended, run.firstFrameAt === null ? 0 : Date.now() - run.firstFrameAt);
   }
 
-  #retry(reason: string, liveMs: number): void {
+  /** RTSP sources end with a misleading message when the camera never answers; the timeout tells it apart. */
+  #answerTimeout(): { answerTimeoutMs?: number } {
+    const { camera, ingest } = this.#o;
+    return !camera.inputArgs && sourceKind(camera.source) === 'rtsp' ? { answerTimeoutMs: ingest.rtspTimeout * 1000 } : {};
+  }
+
+  #retry(f: Failure, liveMs: number): void {
     if (this.#closing) return;
-    this.#setState('offline', reason);
-    this.#failures = nextFailureCount(this.#o.ingest.backoff, this.#failures, liveMs);
-    const delay = restartDelay(this.#o.ingest.backoff, this.#failures);
+    const step = this.#plan.next(f, liveMs);
+    this.#setState('offline', step.reason);
+    const delay = step.delayMs;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       this.#restarts++;
@@ -371,16 +388,8 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     if (state === this.#state && reason === this.#reason) return;
     this.#state = state;
     this.#reason = reason === null ? null : this.#scrub(reason);
-    this.#safeEmit('state', this.snapshot());
-  }
-
-  /** A throwing listener must never break the supervisor's loop. */
-  #safeEmit<K extends keyof CameraSupervisorEvents>(event: K, ...args: CameraSupervisorEvents[K]): void {
-    try {
-      (this.emit as (e: K, ...a: CameraSupervisorEvents[K]) => boolean)(event, ...args);
-    } catch (err) {
-      this.#log.error({ err: this.#scrub(String(err)), event }, 'listener threw');
-    }
+    this.#stateLog.change(state, this.#reason, this.#stopRequested);
+    this.emit('state', this.snapshot());
   }
 
   #scrub(text: string): string {
