@@ -1,6 +1,6 @@
 // The Vigil server as one object with an explicit lifecycle: `startServer(config)` resolves when the
 // HTTP port is bound and the cameras are starting; `close()` is idempotent and shuts down in reverse
-// dependency order: stop accepting, close sockets, close camera supervisors (ffmpeg children exit).
+// dependency order: stop accepting, close sockets, close camera supervisors (ffmpeg children exit), close the store.
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,8 @@ import { CameraManager, type SupervisorFactory } from './cameras/manager.ts';
 import { buildRouter, checkPath, createHandler } from './http/routes.ts';
 import { SocketHub } from './hub/socket-hub.ts';
 import { EventStream, STREAM_PATH } from './hub/stream.ts';
+import { openSqliteStore, storeFileIn } from '../pipelines/store/index.ts';
+import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -38,7 +40,11 @@ export interface RunningServer {
 
 export async function startServer(config: Readonly<VigilConfig>, opts: StartOptions = {}): Promise<RunningServer> {
   const log = (opts.logger ?? rootLogger).child({ component: 'server' });
-  const ingest = await ingestDefaults(opts);
+  const store = await openSqliteStore({ file: storeFileIn(config.server.dataDir), logger: log });
+  const ingest = await ingestDefaults(opts, store.recordings).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const cameras = new CameraManager(config, ingest.factory, log);
   const deps = {
     cameras,
@@ -70,7 +76,10 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
 
-  await listen(http, config.server.port, config.server.host);
+  await listen(http, config.server.port, config.server.host).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const port = (http.address() as AddressInfo).port;
   const url = `http://${urlHost(config.server.host)}:${port}/`;
   cameras.start();
@@ -87,6 +96,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       for (const s of sockets) s.destroy();
       await httpClosed;
       await cameras.close();
+      await store.close();
       log.info('shut down');
     })());
   return { url, port, host: config.server.host, cameras, close };
@@ -117,14 +127,14 @@ function packageVersion(): string {
 
 type DirOf = (dataDir: string, id: string) => string;
 
-async function ingestDefaults(opts: StartOptions): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {
+async function ingestDefaults(opts: StartOptions, recordings: RecordingIndex): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {
   if (opts.supervisorFactory && opts.hlsDirOf && opts.recordingDirOf) {
     return { factory: opts.supervisorFactory, hlsDirOf: opts.hlsDirOf, recordingDirOf: opts.recordingDirOf };
   }
   // Loaded on demand so tests with scripted supervisors do not load ingest at all.
   const [{ CameraSupervisor }, paths] = await Promise.all([import('../pipelines/ingest/supervisor.ts'), import('../pipelines/ingest/paths.ts')]);
   return {
-    factory: opts.supervisorFactory ?? ((o) => new CameraSupervisor(o)),
+    factory: opts.supervisorFactory ?? ((o) => new CameraSupervisor({ ...o, recordings })),
     hlsDirOf: opts.hlsDirOf ?? paths.cameraHlsDir,
     recordingDirOf: opts.recordingDirOf ?? paths.cameraRecordingDir,
   };
