@@ -11,16 +11,19 @@
 // - across mounts the move copies to a temp name first (move-file.ts), so no half file ever has a real name.
 // Reconciliation runs once, before the keeper's first operation. Every operation of a keeper runs one at a time,
 // so the sweep at a run's start never races the previous run's last tick.
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RecordingConfig } from '../../config/schema.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { MediaPlaylist } from './hls-playlist.ts';
 import { importLegacyIndex } from './legacy-index.ts';
-import { isPartialName, moveFile, type MoveStep } from './move-file.ts';
-import { segmentName, segmentSeq } from './paths.ts';
+import { moveFile, type MoveStep } from './move-file.ts';
+import { segmentSeq } from './paths.ts';
+import { listDir, reconcileRecordings, type Reconciliation } from './reconcile.ts';
 import type { RecordedSegment, RecordingIndex } from './recording-index.ts';
 import { SerialQueue } from './serial-queue.ts';
+
+export type { Reconciliation };
 
 interface KnownSegment {
   pdt: number;
@@ -40,17 +43,6 @@ export interface RetentionOptions {
   logger?: Logger;
   /** Awaited after each durable step (tests only). */
   onStep?: (step: RetentionStep, seq: number) => void | Promise<void>;
-}
-
-/** What startup reconciliation found and repaired. */
-export interface Reconciliation {
-  imported: number;
-  /** Rows whose file was still in the HLS folder: moved now. */
-  finished: number;
-  /** Files in the recordings folder without a row (an interrupted prune): unlinked. */
-  orphans: number;
-  /** Rows whose file exists nowhere: removed. */
-  lost: number;
 }
 
 export class RecordingKeeper {
@@ -155,56 +147,15 @@ export class RecordingKeeper {
   }
 
   async #reconcile(): Promise<Reconciliation> {
-    const { camera, index, recordingDir, hlsDir } = this.opts;
-    const legacy = await importLegacyIndex(recordingDir, camera, index);
+    const legacy = await importLegacyIndex(this.opts.recordingDir, this.opts.camera, this.opts.index);
     if (legacy) this.#log.info({ ...legacy }, 'imported the recording index.jsonl into the store');
-    const rows = new Set(await index.seqs(camera));
-    const present = new Set<number>();
-    let orphans = 0;
-    for (const name of await listDir(recordingDir)) {
-      const seq = segmentSeq(name);
-      // A cross-mount copy a crash interrupted: its source is still in the HLS folder (or its row is gone).
-      if (isPartialName(name) || (seq !== null && !rows.has(seq))) {
-        await rm(join(recordingDir, name), { force: true });
-        orphans += isPartialName(name) ? 0 : 1;
-      } else if (seq !== null) present.add(seq);
-    }
-    let finished = 0;
-    const lost: number[] = [];
-    for (const seq of rows) {
-      if (present.has(seq)) continue;
-      if (!(await exists(join(hlsDir, segmentName(seq))))) {
-        lost.push(seq);
-        continue;
-      }
-      await mkdir(recordingDir, { recursive: true });
-      await moveFile(join(hlsDir, segmentName(seq)), join(recordingDir, segmentName(seq)));
-      finished++;
-    }
-    if (lost.length) await index.remove(camera, lost);
-    const result = { imported: legacy?.added ?? 0, finished, orphans, lost: lost.length };
-    if (finished || orphans || lost.length) this.#log.warn(result, 'recordings reconciled after an interrupted sweep or prune');
+    const repaired = await reconcileRecordings(this.opts);
+    const result = { imported: legacy?.added ?? 0, ...repaired };
+    if (repaired.finished || repaired.orphans || repaired.lost) this.#log.warn(result, 'recordings reconciled after an interrupted sweep or prune');
     return result;
   }
 
   async #step(step: RetentionStep, seq: number): Promise<void> {
     await this.opts.onStep?.(step, seq);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch {
-    return [];
   }
 }
