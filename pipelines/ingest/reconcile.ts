@@ -26,47 +26,63 @@ export interface Reconciliation {
   lost: number;
 }
 
-export async function reconcileRecordings(t: ReconcileTarget): Promise<Omit<Reconciliation, 'imported'>> {
-  const rows = new Set(await t.index.seqs(t.camera));
-  const { present, orphans } = await removeStrays(t.recordingDir, rows);
-  const missing = [...rows].filter((seq) => !present.has(seq));
-  const { finished, lost } = await finishMoves(t, missing);
-  if (lost.length) await t.index.remove(t.camera, lost);
-  return { finished, orphans, lost: lost.length };
+/** The recordings folder cannot be read, or holds none of the indexed segments: a share not mounted, most likely. */
+export class RecordingsUnavailableError extends Error {
+  constructor(dir: string, rows: number, cause?: unknown) {
+    super(
+      `none of the ${rows} indexed recordings of this camera can be found in ${dir}` +
+        (cause ? ` (${(cause as Error).message})` : '') +
+        ': is the recordings share mounted? The index is left unchanged and recording resumes when the folder is back ' +
+        '(if the files were deleted on purpose, remove the camera\'s rows from the store: see pipelines/store/README.md).',
+      { cause },
+    );
+    this.name = 'RecordingsUnavailableError';
+  }
 }
 
-/** Unlinks `.partial` copies and segment files without a row; returns the segments that have both. */
-async function removeStrays(recordingDir: string, rows: ReadonlySet<number>): Promise<{ present: Set<number>; orphans: number }> {
+export async function reconcileRecordings(t: ReconcileTarget): Promise<Omit<Reconciliation, 'imported'>> {
+  const rows = new Set(await t.index.seqs(t.camera));
+  const { present, strays, orphans } = classify(await listRecordings(t.recordingDir, rows.size), rows);
+  const missing = [...rows].filter((seq) => !present.has(seq));
+  const inHls = new Set<number>();
+  for (const seq of missing) if (await exists(join(t.hlsDir, segmentName(seq)))) inHls.add(seq);
+  // Every file gone at once is an unmounted share, not a crash: repairing would empty the index.
+  if (rows.size && !present.size && !inHls.size) throw new RecordingsUnavailableError(t.recordingDir, rows.size);
+  for (const name of strays) await rm(join(t.recordingDir, name), { force: true });
+  for (const seq of inHls) {
+    await mkdir(t.recordingDir, { recursive: true });
+    await moveFile(join(t.hlsDir, segmentName(seq)), join(t.recordingDir, segmentName(seq)));
+  }
+  const lost = missing.filter((seq) => !inHls.has(seq));
+  if (lost.length) await t.index.remove(t.camera, lost);
+  return { finished: inHls.size, orphans, lost: lost.length };
+}
+
+async function listRecordings(dir: string, rows: number): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && rows === 0) return [];
+    throw new RecordingsUnavailableError(dir, rows, err);
+  }
+}
+
+/** Splits a folder listing: segments with a row, and strays to unlink (`.partial` copies, files without a row). */
+function classify(names: readonly string[], rows: ReadonlySet<number>): { present: Set<number>; strays: string[]; orphans: number } {
   const present = new Set<number>();
+  const strays: string[] = [];
   let orphans = 0;
-  for (const name of await listDir(recordingDir)) {
+  for (const name of names) {
     const seq = segmentSeq(name);
-    if (isPartialName(name)) await rm(join(recordingDir, name), { force: true });
+    if (isPartialName(name)) strays.push(name);
     else if (seq === null) continue;
     else if (rows.has(seq)) present.add(seq);
     else {
-      await rm(join(recordingDir, name), { force: true });
+      strays.push(name);
       orphans++;
     }
   }
-  return { present, orphans };
-}
-
-/** Moves the files of rows whose segment is still in the HLS folder; returns the rows whose file is nowhere. */
-async function finishMoves(t: ReconcileTarget, seqs: readonly number[]): Promise<{ finished: number; lost: number[] }> {
-  let finished = 0;
-  const lost: number[] = [];
-  for (const seq of seqs) {
-    const src = join(t.hlsDir, segmentName(seq));
-    if (!(await exists(src))) {
-      lost.push(seq);
-      continue;
-    }
-    await mkdir(t.recordingDir, { recursive: true });
-    await moveFile(src, join(t.recordingDir, segmentName(seq)));
-    finished++;
-  }
-  return { finished, lost };
+  return { present, strays, orphans };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -83,7 +83,7 @@ export class RecordingKeeper {
       let last = (await this.opts.index.lastSeq(this.opts.camera)) ?? -1;
       for (const name of await listDir(this.opts.hlsDir)) last = Math.max(last, segmentSeq(name) ?? -1);
       return last;
-    });
+    }, false);
   }
 
   /** Applies the age and size budget: rows first (one transaction), then files. Returns what was deleted. */
@@ -103,9 +103,19 @@ export class RecordingKeeper {
     return this.#queue.close();
   }
 
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` after every earlier operation, once the keeper has reconciled. Reading the start number does not need
+   * reconciliation (the index's MAX(seq) stands either way): live video starts even while the recordings folder is
+   * unavailable; sweeps and prunes wait for it, leaving segments in the HLS folder until then.
+   */
+  #serial<T>(fn: () => Promise<T>, needsReconciled = true): Promise<T> {
     return this.#queue.run(async () => {
-      this.#reconciled ??= await this.#reconcile();
+      try {
+        this.#reconciled ??= await this.#reconcile();
+      } catch (err) {
+        if (needsReconciled) throw err;
+        this.#log.warn({ err: String(err) }, 'recordings not reconciled yet');
+      }
       return fn();
     });
   }

@@ -1,6 +1,6 @@
 // RecordingKeeper against real files and a real SQLite store: moving segments with their rows, pruning rows then
 // files, serialized sweeps, the start number from the store, the one-time import of index.jsonl, reconciliation.
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -169,6 +169,29 @@ describe('reconciliation at the first operation', () => {
     expect(await readdir(recDir)).toEqual(['seg-5.ts', 'seg-6.ts']);
     expect(await readFile(join(recDir, 'seg-6.ts'), 'utf8')).toBe('y');
     expect((await store.recordings.list('cam')).map((x) => x.seq)).toEqual([5, 6]);
+  });
+});
+
+describe('recordings folder on a share that is not mounted', () => {
+  it('changes nothing: the start number still comes from the index, sweeps wait, and catch up when it is back', async () => {
+    await mkdir(recDir, { recursive: true });
+    await store.recordings.addMany('cam', [seg(0, T0, 1), seg(1, T0 + 1000, 1), seg(2, T0 + 2000, 1)]);
+    for (const s of [0, 1, 2]) await writeFile(join(recDir, `seg-${s}.ts`), 'x');
+    await rename(recDir, `${recDir}.away`); // the share is gone (the mount point is missing)
+    const k = keeper();
+    expect(await k.lastSeq()).toBe(2); // live video can start with the right numbers
+    await writeSegments(3, 4);
+    k.observe(parsePlaylist(playlist(3, 4, T0 + 3000)), 2, 3);
+    await expect(k.sweep(Infinity)).rejects.toThrow(/none of the 3 indexed recordings.*is the recordings share mounted/);
+    await mkdir(recDir); // an empty mount point: same answer, nothing removed
+    await expect(k.sweep(Infinity)).rejects.toThrow(/share mounted/);
+    expect((await store.recordings.list('cam')).map((r) => r.seq)).toEqual([0, 1, 2]);
+    expect(await segFiles(hlsDir)).toEqual(['seg-3.ts', 'seg-4.ts']);
+    await rm(recDir, { recursive: true });
+    await rename(`${recDir}.away`, recDir); // mounted again
+    expect((await k.sweep(Infinity)).map((r) => r.seq)).toEqual([3, 4]);
+    expect((await store.recordings.list('cam')).map((r) => r.seq)).toEqual([0, 1, 2, 3, 4]);
+    expect(await segFiles(recDir)).toEqual(['seg-0.ts', 'seg-1.ts', 'seg-2.ts', 'seg-3.ts', 'seg-4.ts']);
   });
 });
 
