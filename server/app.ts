@@ -1,7 +1,7 @@
 // The Vigil server as one object with an explicit lifecycle: `startServer(config)` resolves when the
 // HTTP port is bound and the cameras are starting; `close()` is idempotent and shuts down in reverse
 // dependency order: close sockets (socket.io, /api/stream), stop HTTP, close camera supervisors
-// (ffmpeg children exit).
+// (ffmpeg children exit), close the store.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -14,6 +14,8 @@ import { RequestGuard } from './http/request-guard.ts';
 import type { EngineStatusSource } from './http/api.ts';
 import { SocketHub } from './hub/socket-hub.ts';
 import { EventStream, type StreamOptions } from './hub/stream.ts';
+import { openSqliteStore, storeFileIn } from '../pipelines/store/index.ts';
+import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -46,7 +48,11 @@ export interface RunningServer {
 
 export async function startServer(config: Readonly<VigilConfig>, opts: StartOptions = {}): Promise<RunningServer> {
   const log = (opts.logger ?? rootLogger).child({ component: 'server' });
-  const ingest = await ingestDefaults(opts);
+  const store = await openSqliteStore({ file: storeFileIn(config.server.dataDir), logger: log });
+  const ingest = await ingestDefaults(opts, store.recordings).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const cameras = new CameraManager(config, ingest.factory, log);
   const guard = new RequestGuard({ boundHost: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.allowedOrigins });
   const { app, routes } = await createHttp({
@@ -70,6 +76,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     await hub.close();
     stream.close();
     await app.close();
+    await store.close();
     throw err;
   }
   const port = (app.server.address() as AddressInfo).port;
@@ -85,6 +92,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       stream.close();
       await app.close(); // forceCloseConnections: open requests (a held playlist) are cut
       await cameras.close();
+      await store.close();
       log.info('shut down');
     })());
   return { url, port, host: config.server.host, cameras, routes, close };
@@ -105,14 +113,14 @@ function packageVersion(): string {
 
 type DirOf = (dataDir: string, id: string) => string;
 
-async function ingestDefaults(opts: StartOptions): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {
+async function ingestDefaults(opts: StartOptions, recordings: RecordingIndex): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {
   if (opts.supervisorFactory && opts.hlsDirOf && opts.recordingDirOf) {
     return { factory: opts.supervisorFactory, hlsDirOf: opts.hlsDirOf, recordingDirOf: opts.recordingDirOf };
   }
   // Loaded on demand so tests with scripted supervisors do not load ingest at all.
   const [{ CameraSupervisor }, paths] = await Promise.all([import('../pipelines/ingest/supervisor.ts'), import('../pipelines/ingest/paths.ts')]);
   return {
-    factory: opts.supervisorFactory ?? ((o) => new CameraSupervisor(o)),
+    factory: opts.supervisorFactory ?? ((o) => new CameraSupervisor({ ...o, recordings })),
     hlsDirOf: opts.hlsDirOf ?? paths.cameraHlsDir,
     recordingDirOf: opts.recordingDirOf ?? paths.cameraRecordingDir,
   };

@@ -1,10 +1,9 @@
 // Where a camera's files live on disk. The server serves these folders as they are, so the layout is a contract:
 //   <dataDir>/hls/<cameraId>/live.m3u8 + seg-<n>.ts   (live window, rewritten fresh on every ffmpeg run)
-//   <dataDir>/recordings/<cameraId>/seg-<n>.ts + index.jsonl   (segments that left the live window)
+//   <dataDir>/recordings/<cameraId>/seg-<n>.ts   (segments that left the live window; indexed in the store)
 import { join } from 'node:path';
 
 export const LIVE_PLAYLIST = 'live.m3u8';
-export const RECORDING_INDEX = 'index.jsonl';
 
 export function cameraHlsDir(dataDir: string, id: string): string {
   return join(dataDir, 'hls', id);

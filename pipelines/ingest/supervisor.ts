@@ -21,6 +21,7 @@ import { cameraHlsDir, cameraRecordingDir, LIVE_PLAYLIST } from './paths.ts';
 import { PdtMapper } from './pdt.ts';
 import { probeSource } from './probe.ts';
 import { RestartPlan } from './restart-plan.ts';
+import type { RecordingIndex } from './recording-index.ts';
 import { RecordingKeeper } from './retention.ts';
 import { StateChangeLog } from './state-log.ts';
 import type { CameraSnapshot, CameraState, CameraSupervisorEvents, Frame } from './types.ts';
@@ -32,6 +33,8 @@ export interface CameraSupervisorOptions {
   recording: RecordingConfig;
   dataDir: string;
   logger: Logger;
+  /** Where retired segments are indexed (the store, injected by the composition root). */
+  recordings: RecordingIndex;
 }
 
 /** SIGTERM lets ffmpeg close the playlist cleanly; past this grace it gets SIGKILL. */
@@ -103,9 +106,12 @@ export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
     this.#secrets = [opts.camera.source, ...(opts.camera.inputArgs ?? [])].flatMap(secretsOf);
     this.#hlsDir = cameraHlsDir(opts.dataDir, opts.camera.id);
     this.#keeper = new RecordingKeeper({
+      camera: opts.camera.id,
       hlsDir: this.#hlsDir,
       recordingDir: cameraRecordingDir(opts.dataDir, opts.camera.id),
       recording: opts.recording,
+      index: opts.recordings,
+      logger: this.#log,
     });
     this.#decode = opts.camera.decode === 'keyframes' ? 'keyframes' : 'all';
     if (!opts.camera.enabled) this.#state = 'disabled';
@@ -380,6 +386,7 @@ export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
       await terminate(run.child, KILL_GRACE_MS);
       await run.closed;
     }
+    await this.#keeper.close(); // a sweep in flight finishes before the store closes
     if (this.#state !== 'disabled') this.#setState('offline', 'stopped');
     this.removeAllListeners();
   }

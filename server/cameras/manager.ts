@@ -19,7 +19,8 @@ export interface Supervisor {
   stderrTail(): string[];
 }
 
-export type SupervisorOptions = CameraSupervisorOptions;
+/** What the manager knows from the config; the factory adds the store's recording index. */
+export type SupervisorOptions = Omit<CameraSupervisorOptions, 'recordings'>;
 
 export type SupervisorFactory = (opts: SupervisorOptions) => Supervisor;
 

@@ -9,6 +9,7 @@ import { CameraSupervisor as Supervisor } from '../../pipelines/ingest/superviso
 import { ShowinfoParser } from '../../pipelines/ingest/frame-stream.ts';
 import type { CameraSnapshot, Frame } from '../../pipelines/ingest/types.ts';
 import type { CameraState } from '../../server/wire.ts';
+import { lazyRecordingIndex } from '../support/store.ts';
 
 export interface Harness {
   sup: CameraSupervisor;
@@ -27,6 +28,8 @@ export function makeSupervisor(dataDir: string, camera: Record<string, unknown>,
     recording: RecordingSchema.parse({}),
     dataDir,
     logger,
+    // A real SQLite store in the test data folder, opened on first use and left open until the test process ends.
+    recordings: lazyRecordingIndex(dataDir),
   });
   const h: Harness = { sup, logs, states: [], frames: [] };
   sup.on('state', (s) => h.states.push(s));
