@@ -2,6 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { ConfigSchema, CAMERA_ID, type VigilConfig, type VigilConfigInput } from './schema.ts';
+import { redactUrls } from './redact.ts';
 
 export const DEFAULT_CONFIG_FILE = 'config/vigil.yaml';
 
@@ -81,7 +82,7 @@ export function parseCameraFlag(flag: string): { id: string; source: string } {
   const id = eq > 0 ? flag.slice(0, eq) : '';
   const source = eq > 0 ? flag.slice(eq + 1) : '';
   if (!CAMERA_ID.test(id) || !source) {
-    throw new ConfigError('--camera', [{ path: flag.replace(/\/\/[^@/]*@/, '//***@'), reason: 'expected ID=SOURCE, e.g. --camera gate=rtsp://user:pass@10.0.0.5/stream' }]);
+    throw new ConfigError('--camera', [{ path: redactUrls(flag), reason: 'expected ID=SOURCE, e.g. --camera gate=rtsp://user:pass@10.0.0.5/stream' }]);
   }
   return { id, source };
 }
