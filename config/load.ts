@@ -33,7 +33,29 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Readonly<VigilConfig> {
   const file = opts.file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const raw = file ? readYaml(file) : {};
-  return validateConfig(applyOverrides(raw, opts.overrides), file ?? '(defaults)');
+  const label = file ?? '(defaults)';
+  try {
+    return validateConfig(applyOverrides(raw, opts.overrides), label);
+  } catch (err) {
+    const flagCams = opts.overrides?.cameras;
+    if (!(err instanceof ConfigError) || !flagCams?.length) throw err;
+    throw blameFlags(err, flagCams, label);
+  }
+}
+
+/**
+ * Cameras given with `--camera` replace the file's: their problems are the flags' fault, not the file's, so say
+ * `--camera gate: source: ...` and name the file only for issues that really come from it.
+ */
+function blameFlags(err: ConfigError, cams: NonNullable<VigilConfigInput['cameras']>, file: string): ConfigError {
+  const issues = err.issues.map((i) => {
+    const m = /^cameras\[(\d+)\]\.?(.*)$/.exec(i.path);
+    if (!m) return { ...i, path: `${file}: ${i.path || '(root)'}` };
+    const id = cams[Number(m[1])]?.id ?? `#${Number(m[1]) + 1}`;
+    return { ...i, path: `--camera ${id}${m[2] ? `: ${m[2]}` : ''}` };
+  });
+  const allFlags = issues.every((i) => i.path.startsWith('--camera'));
+  return new ConfigError(allFlags ? '--camera' : `${file} and --camera`, issues);
 }
 
 export function validateConfig(raw: unknown, label = '(config)'): Readonly<VigilConfig> {
