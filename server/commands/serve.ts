@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig, parseCameraFlag } from '../../config/load.ts';
 import { startServer, DEFAULT_CLIENT_DIR } from '../app.ts';
 import { rootLogger } from '../log.ts';
+import { checkFfmpeg } from '../../pipelines/ingest/ffmpeg-version.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -22,6 +23,8 @@ export async function run(opts: ServeOptions): Promise<void> {
     ...(opts.config ? { file: opts.config } : {}),
     overrides: { port: opts.port, host: opts.host, dataDir: opts.data, cameras },
   });
+  // Every camera needs ffmpeg 5.1+: refuse now, with how to fix it, rather than fail each camera forever.
+  if (config.cameras.some((c) => c.enabled)) await checkFfmpeg(config.ingest.ffmpegPath);
   mkdirSync(config.server.dataDir, { recursive: true });
   if (!existsSync(join(DEFAULT_CLIENT_DIR, 'index.html'))) {
     console.warn('vigil: the dashboard is not built (client/dist is missing): run `npm run build:client`. The API still works.');
