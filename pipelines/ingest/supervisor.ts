@@ -21,7 +21,8 @@ import { cameraHlsDir, cameraRecordingDir, LIVE_PLAYLIST } from './paths.ts';
 import { PdtMapper } from './pdt.ts';
 import { probeSource } from './probe.ts';
 import { RecordingKeeper } from './retention.ts';
-import type { CameraSnapshot, CameraState, CameraSupervisorEvents, Frame } from './types.ts';
+import { videoPath } from './transcode.ts';
+import type { CameraSnapshot, CameraState, CameraSupervisorEvents, Frame, VideoPath } from './types.ts';
 
 export interface CameraSupervisorOptions {
   camera: CameraConfig;
@@ -88,6 +89,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
   #lastFramePdt: number | null = null;
   #lastPrune = 0;
   #slot: FrameSlot | null = null;
+  #video: VideoPath | null = null;
 
   constructor(opts: CameraSupervisorOptions) {
     super();
@@ -130,6 +132,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       restarts: this.#restarts,
       decode: this.#decode,
       sampleInterval: c.sampleInterval,
+      video: this.#video,
     };
   }
 
@@ -197,6 +200,8 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     const { camera, ingest, hls } = this.#o;
     const built = buildFfmpegArgs({ camera, ingest, hls, hlsDir: this.#hlsDir, startNumber, info });
     this.#decode = built.decode;
+    this.#video = videoPath(info, built.encode, camera);
+    if (this.#video.reason && this.#video.codec === 'hevc') this.#log.warn(this.#video.reason);
     const no = ++this.#runNo;
     const child = spawn(ingest.ffmpegPath, built.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const run: Run = {

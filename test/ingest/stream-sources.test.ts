@@ -63,6 +63,9 @@ describe('network camera kinds', () => {
       try {
         await expectCameraClock(h, announced, src.fps);
         expect(liveCodec(c.name)).toBe('h264');
+        expect(h.sup.snapshot().video).toMatchObject(c.codec === 'h264'
+          ? { mode: 'copy', codec: 'h264', reason: null }
+          : { mode: 'transcode', codec: 'hevc', reason: expect.stringMatching(/^H\.265 camera: browsers \(Chromium\) cannot play HEVC/) });
       } finally {
         await h.sup.close();
         await src.close();
