@@ -1,7 +1,7 @@
 // Whether a camera's live video is copied or transcoded, why, and what transcoding costs. Browsers get H.264 in
 // HLS: an H.264 camera is copied as is (about 1% of a core), anything else is decoded and re-encoded with libx264
 // here. H.265 is the common case (a default on many cameras) and Chromium plays no HEVC, so those cameras cost
-// about 15x more CPU than an H.264 one. Made visible in the camera snapshot, the API, the dashboard and `vigil
+// about 30x more CPU than an H.264 one. Made visible in the camera snapshot, the API, the dashboard and `vigil
 // doctor` (which adds the estimates up against the cores).
 import type { CameraConfig } from '../../config/schema.ts';
 import type { SourceInfo } from './args.ts';
@@ -9,10 +9,11 @@ import type { VideoPath } from './types.ts';
 
 /**
  * CPU (in cores) to decode one 1080p30 H.265 camera and encode it to H.264 (libx264 ultrafast) with the sampled
- * frames, measured by test/bench/transcode.bench.ts on the 2-core dev VM; other sizes and rates scale with pixels
- * per second. A copied 1080p30 H.264 camera measured about 1-2% in the same run.
+ * frames: test/bench/transcode.bench.ts measured 0.40 (quiet scene) to 0.55 (grainy) per second of video on the
+ * 2-core dev VM, against 0.014-0.018 for the same camera in H.264, copied (28-30x). Other sizes and rates scale
+ * with pixels per second. Faster cores need less; this is a planning estimate, not a limit.
  */
-export const TRANSCODE_CORES_1080P30 = 0.15;
+export const TRANSCODE_CORES_1080P30 = 0.4;
 
 const CODEC_NAMES: Record<string, string> = { hevc: 'H.265', h264: 'H.264', mjpeg: 'MJPEG', mpeg4: 'MPEG-4', av1: 'AV1', vp9: 'VP9', vp8: 'VP8' };
 
