@@ -18,7 +18,7 @@ describe('video path', () => {
     });
   });
   it('MJPEG and synthetic sources are encoded, said plainly', () => {
-    expect(videoPath(info('mjpeg', 640, 480, 10), true, cam).reason).toMatch(/^MJPEG source: browsers need H\.264, so Vigil encodes it \(about 1% of a core at 640x480\)$/);
+    expect(videoPath(info('mjpeg', 640, 480, 10), true, cam).reason).toMatch(/^MJPEG source: browsers need H\.264, so Vigil encodes it \(about 2% of a core at 640x480\)$/);
     expect(videoPath(info(null, 1280, 720), true, { source: 'testsrc', inputArgs: undefined }).reason).toMatch(/^synthetic test source/);
   });
   it('cost scales with pixels per second; unknown or absurd rates count as 30 fps', () => {
