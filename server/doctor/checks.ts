@@ -8,7 +8,7 @@ import type { VigilConfig } from '../../config/schema.ts';
 import { resolveModelFiles } from '../../pipelines/engine/models.ts';
 import { NATIVE_DIR } from '../../pipelines/engine/bridge.ts';
 import type { EngineError } from '../../pipelines/engine/types.ts';
-import { ffmpegVersionCheck } from './ingest-checks.ts';
+import { ffmpegVersionCheck, transcodeCheck } from './ingest-checks.ts';
 
 const run = promisify(execFile);
 
@@ -205,5 +205,5 @@ export const engineBridgeCheck: Check = {
 };
 
 export function defaultChecks(): Check[] {
-  return [configCheck, ffmpegCheck, ffprobeCheck, ffmpegFeaturesCheck, dataDirCheck, dashboardCheck, chromiumCheck, modelFilesCheck, engineBridgeCheck];
+  return [configCheck, ffmpegCheck, ffprobeCheck, ffmpegFeaturesCheck, dataDirCheck, dashboardCheck, chromiumCheck, modelFilesCheck, engineBridgeCheck, transcodeCheck()];
 }
