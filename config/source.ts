@@ -31,7 +31,7 @@ export function checkSource(source: string): SourceCheck {
   if (scheme === undefined) return { ok: true, kind: 'file' };
   const kind = networkKind(scheme, source);
   if (!kind) return { ok: false, reason: refusal(scheme) };
-  if (!hostOf(source) || /\s/.test(source)) return { ok: false, reason: `"${scheme}" URL without a host (or with spaces): expected ${scheme}://host/... ` };
+  if (!hostOf(source) || /\s/.test(source)) return { ok: false, reason: `"${scheme}" URL without a host (or with spaces): expected ${scheme}://host/...` };
   return { ok: true, kind };
 }
 
