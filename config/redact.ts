@@ -7,9 +7,15 @@
 const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
 const USERINFO_OF = /^[a-z][a-z0-9+.-]*:\/\/([^\s/?#]*)@/i;
 
-/** Replaces the userinfo of every URL in `text` with `***`. */
+/**
+ * Query parameters that carry credentials in camera URLs: Reolink's RTMP (`?user=admin&password=...`), CGI MJPEG
+ * endpoints (`video.cgi?user=..&pwd=..`), signed HLS (`index.m3u8?token=...`).
+ */
+const SECRET_PARAM = /([?&](?:user|username|usr|pass|password|passwd|pwd|token|access_token|auth|key|apikey|api_key|secret|signature|sig)=)([^&\s#'"]*)/gi;
+
+/** Replaces the userinfo of every URL in `text`, and credential query parameters, with `***`. */
 export function redactUrls(text: string): string {
-  return text.replace(URL_USERINFO, '$1***@');
+  return text.replace(URL_USERINFO, '$1***@').replace(SECRET_PARAM, (_m, name: string, value: string) => (value ? `${name}***` : name));
 }
 
 /** The userinfo of a URL (`user:password`, split at the last "@"), or null. */
@@ -19,14 +25,14 @@ export function userinfoOf(source: string): string | null {
 
 /**
  * Secrets found in a source URL for scrubbing free text: the whole userinfo, the user and the password (split at
- * the first ":"; a password may contain ":" and "@"), each raw and percent-decoded (ffmpeg and cameras may print
- * either form).
+ * the first ":"; a password may contain ":" and "@") and credential query parameters, each raw and percent-decoded
+ * (ffmpeg and cameras may print either form).
  */
 export function secretsOf(source: string): string[] {
   const info = userinfoOf(source);
-  if (!info) return [];
-  const colon = info.indexOf(':');
-  const parts = colon < 0 ? [info] : [info, info.slice(0, colon), info.slice(colon + 1)];
+  const colon = info?.indexOf(':') ?? -1;
+  const parts = !info ? [] : colon < 0 ? [info] : [info, info.slice(0, colon), info.slice(colon + 1)];
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) for (const m of source.matchAll(SECRET_PARAM)) parts.push(m[2]!);
   const out = new Set<string>();
   for (const part of parts) {
     for (const form of [part, decoded(part)]) if (form.length >= 2) out.add(form);

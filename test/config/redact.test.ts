@@ -13,7 +13,7 @@ describe('userinfo split at the last "@"', () => {
   });
 
   it('stops at the authority: an "@" in the path or query is not userinfo', () => {
-    expect(redactUrls('http://cam/video.mjpg?user=a@b')).toBe('http://cam/video.mjpg?user=a@b');
+    expect(redactUrls('http://cam/video.mjpg?res=a@b')).toBe('http://cam/video.mjpg?res=a@b');
     expect(redactUrls('rtsp://cam/live@main')).toBe('rtsp://cam/live@main');
     expect(secretsOf('http://cam/x@y')).toEqual([]);
   });
@@ -47,5 +47,19 @@ describe('userinfo split at the last "@"', () => {
     }
     expect(msg).toMatch(/expected ID=SOURCE/);
     expect(msg).not.toMatch(/Sec|ret99|admin/);
+  });
+});
+
+describe('credentials in the query string (Reolink RTMP, CGI MJPEG, signed HLS)', () => {
+  const reolink = 'rtmp://10.0.0.7/bcs/channel0_main.bcs?channel=0&stream=0&user=admin&password=Re%40l1nk';
+  it('redacts the values, keeps the rest of the URL readable', () => {
+    expect(redactUrls(`Input #0, flv, from '${reolink}':`)).toBe("Input #0, flv, from 'rtmp://10.0.0.7/bcs/channel0_main.bcs?channel=0&stream=0&user=***&password=***':");
+    expect(redactUrls('http://cam/cgi-bin/video.cgi?usr=op&PWD=x1&res=hi')).toBe('http://cam/cgi-bin/video.cgi?usr=***&PWD=***&res=hi');
+    expect(redactUrls('https://nvr/live/index.m3u8?token=abc.def#t')).toBe('https://nvr/live/index.m3u8?token=***#t');
+  });
+  it('collects them as secrets, raw and decoded, for free text', () => {
+    const secrets = secretsOf(reolink);
+    expect(secrets).toEqual(expect.arrayContaining(['admin', 'Re%40l1nk', 'Re@l1nk']));
+    expect(scrub('login as admin with Re@l1nk failed', secrets)).toBe('login as *** with *** failed');
   });
 });

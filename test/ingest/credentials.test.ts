@@ -44,4 +44,20 @@ describe('credentials with "@" never leak', () => {
       }
     });
   }
+
+  it('rtmp with credentials in the query (Reolink style): nothing of them anywhere', async () => {
+    const port = await closedPort();
+    const source = `rtmp://127.0.0.1:${port}/bcs/channel0_main.bcs?channel=0&stream=0&user=ad%6Din&password=Sec@ret99%21`;
+    const h = makeSupervisor(dataDir, { id: 'creds-reolink', source });
+    h.sup.start();
+    try {
+      const off = await waitForState(h.sup, (s) => s.state === 'offline', 20_000, 'offline');
+      expect(off.reason).toMatch(/refused/);
+      const everything = [...h.logs, ...h.sup.stderrTail(), JSON.stringify(h.sup.snapshot()),
+        JSON.stringify(toCameraInfo(h.sup.snapshot(), secretsOf(source)))].join('\n');
+      expect(everything).not.toMatch(/Sec|ret99|ad%6Din|admin/);
+    } finally {
+      await h.sup.close();
+    }
+  });
 });
