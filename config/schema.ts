@@ -1,6 +1,7 @@
 // The one place for Vigil's configuration: every default, a description per field, and validation.
 // YAML files, CLI flags and the exported JSON Schema (config/vigil.schema.json) all derive from this.
 import { z } from 'zod';
+import { checkSource } from './source.ts';
 
 const seconds = (d: string) => z.number().positive().describe(d);
 
@@ -10,16 +11,20 @@ const ORIGIN = /^https?:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
 
 export const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-/** A camera source: rtsp(s):// URL (credentials allowed), /dev/videoN, a video file, or `testsrc`. */
+/** A camera source: a network URL of an accepted kind (credentials allowed), /dev/videoN, a video file, or `testsrc`. */
 export const SourceSchema = z
   .string()
   .min(1)
-  .refine((s) => /^rtsps?:\/\/[^\s/]+/.test(s) || /^\/dev\/video\d+$/.test(s) || s === 'testsrc' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(s), {
-    message: 'expected rtsp://[user:pass@]host[:port]/path, /dev/videoN, a video file path, or "testsrc"',
+  .superRefine((s, ctx) => {
+    const c = checkSource(s);
+    if (!c.ok) ctx.addIssue({ code: 'custom', message: c.reason });
   })
   .describe(
-    'Where the video comes from: an RTSP URL (rtsp://user:pass@host:554/path; credentials are never logged or shown), ' +
-      'a V4L2 webcam (/dev/video0), a video file played in a loop, or "testsrc" for a built-in synthetic camera.',
+    'Where the video comes from: an RTSP URL (rtsp://user:pass@host:554/path), an HTTP MJPEG camera ' +
+      '(http://host/video.mjpg, timestamped by the wall clock on arrival), an HLS stream (http(s)://host/path.m3u8), ' +
+      'RTMP (rtmp://host/app/stream) or SRT (srt://host:port); credentials in URLs are never logged or shown. ' +
+      'Also a V4L2 webcam (/dev/video0), a video file played in a loop, or "testsrc" for a built-in synthetic camera. ' +
+      'ffmpeg pseudo-protocols (concat:, subfile:, pipe:, file:, ...) are refused.',
   );
 
 export const CameraSchema = z.strictObject({
@@ -63,7 +68,7 @@ export const IngestSchema = z.strictObject({
   ffmpegPath: z.string().default('ffmpeg').describe('ffmpeg executable (name on PATH or absolute path).'),
   ffprobePath: z.string().default('ffprobe').describe('ffprobe executable (name on PATH or absolute path).'),
   stallTimeout: seconds('Watchdog: restart a camera when no frame arrived for this many seconds.').default(8),
-  rtspTimeout: seconds('RTSP socket I/O timeout; a silent camera makes ffmpeg exit after about twice this.').default(3),
+  rtspTimeout: seconds('Network socket I/O timeout (RTSP, HTTP, HLS, RTMP, SRT); a silent camera makes ffmpeg exit after about twice this.').default(3),
   rtspTransport: z.enum(['tcp', 'udp']).default('tcp').describe('RTSP transport.'),
   backoff: BackoffSchema.prefault({}).describe('Restart backoff policy (data read by one pure function).'),
   authBackoff: AuthBackoffSchema.prefault({}).describe(

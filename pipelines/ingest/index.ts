@@ -9,3 +9,6 @@ export { parsePlaylist, readPlaylist, type MediaPlaylist, type PlaylistSegment }
 export { buildFfmpegArgs, TESTSRC, type DecodeMode, type SourceInfo } from './args.ts';
 export { restartDelay } from '../backoff.ts';
 export type { CameraSnapshot, CameraSupervisorEvents, Frame } from './types.ts';
+export { checkFfmpeg, ffmpegSupport, parseFfmpegVersion, MIN_FFMPEG, FfmpegUnusableError, type FfmpegVersion } from './ffmpeg-version.ts';
+export { videoPath, transcodeCores, TRANSCODE_CORES_1080P30 } from './transcode.ts';
+export type { VideoPath } from './types.ts';

@@ -24,7 +24,8 @@ import { RestartPlan } from './restart-plan.ts';
 import type { RecordingIndex } from './recording-index.ts';
 import { RecordingKeeper } from './retention.ts';
 import { StateChangeLog } from './state-log.ts';
-import type { CameraSnapshot, CameraState, CameraSupervisorEvents, Frame } from './types.ts';
+import { videoPath } from './transcode.ts';
+import type { CameraSnapshot, CameraState, CameraSupervisorEvents, Frame, VideoPath } from './types.ts';
 
 export interface CameraSupervisorOptions {
   camera: CameraConfig;
@@ -95,6 +96,7 @@ export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
   #lastFramePdt: number | null = null;
   #lastPrune = 0;
   #slot: FrameSlot | null = null;
+  #video: VideoPath | null = null;
 
   constructor(opts: CameraSupervisorOptions) {
     const log = opts.logger.child({ camera: opts.camera.id });
@@ -144,6 +146,7 @@ export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
       restarts: this.#restarts,
       decode: this.#decode,
       sampleInterval: c.sampleInterval,
+      video: this.#video,
     };
   }
 
@@ -213,6 +216,8 @@ export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
     const { camera, ingest, hls } = this.#o;
     const built = buildFfmpegArgs({ camera, ingest, hls, hlsDir: this.#hlsDir, startNumber, info });
     this.#decode = built.decode;
+    this.#video = videoPath(info, built.encode, camera);
+    if (this.#video.reason && this.#video.codec === 'hevc') this.#log.warn(this.#video.reason);
     const no = ++this.#runNo;
     const stderr = new LineTail(40);
     const child = spawnChild(ingest.ffmpegPath, built.args, { stdio: ['ignore', 'pipe', 'pipe'] }, (err) => stderr.push(this.#scrub(String(err))));

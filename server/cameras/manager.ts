@@ -167,6 +167,7 @@ export function toCameraInfo(s: CameraSnapshot, secrets: readonly string[] = [],
     hls: hlsUrl(s.id),
     sampleInterval: s.sampleInterval,
     decode: s.decode,
+    video: s.video ? { ...s.video, reason: s.video.reason === null ? null : scrub(s.video.reason, secrets) } : null,
   };
 }
 

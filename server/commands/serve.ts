@@ -10,6 +10,7 @@ import { rootLogger } from '../log.ts';
 import { acquireDataLock } from '../lifecycle/data-lock.ts';
 import { endLeftovers } from '../lifecycle/leftovers.ts';
 import { launchedByNpm, watchLauncher } from '../lifecycle/parent-watch.ts';
+import { checkFfmpeg } from '../../pipelines/ingest/ffmpeg-version.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -27,6 +28,8 @@ export async function run(opts: ServeOptions): Promise<void> {
     ...(opts.config ? { file: opts.config } : {}),
     overrides: { port: opts.port, host: opts.host, dataDir: opts.data, cameras },
   });
+  // Every camera needs ffmpeg 5.1+: refuse now, with how to fix it, rather than fail each camera forever.
+  if (config.cameras.some((c) => c.enabled)) await checkFfmpeg(config.ingest.ffmpegPath);
   mkdirSync(config.server.dataDir, { recursive: true });
   const lock = acquireDataLock(config.server.dataDir);
   if (lock.tookOverFrom) rootLogger.warn({ pid: lock.tookOverFrom.pid, since: lock.tookOverFrom.since }, 'took over the data folder lock of a Vigil that is gone (crashed or killed)');

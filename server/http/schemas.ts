@@ -38,6 +38,10 @@ export const CameraInfoSchema = z.object({
   hls: z.string(),
   sampleInterval: z.number(),
   decode: z.enum(['keyframes', 'all']),
+  video: z
+    .object({ mode: z.enum(['copy', 'transcode']), codec: z.string().nullable(), reason: z.string().nullable() })
+    .nullable()
+    .describe('How the live video is made: copied, or transcoded to H.264 here (and why, what it costs).'),
 });
 
 export const HealthSchema = z.object({

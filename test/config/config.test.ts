@@ -39,7 +39,7 @@ describe('config', () => {
   });
 
   it('rejects unknown keys and bad values with file, path and reason', () => {
-    const f = yamlFile('server:\n  prot: 80\ncameras:\n  - id: "bad id"\n    source: http://x/y\n    sampleInterval: -1\n    decode: sometimes\n');
+    const f = yamlFile('server:\n  prot: 80\ncameras:\n  - id: "bad id"\n    source: ftp://x/y\n    sampleInterval: -1\n    decode: sometimes\n');
     const e = errorOf(() => loadConfig({ file: f }));
     expect(e.message).toContain(f);
     const byPath = Object.fromEntries(e.issues.map((i) => [i.path, i.reason]));

@@ -86,7 +86,8 @@ export interface DecodedFrame {
 /** Decodes every frame of an HLS segment to small RGB pictures with its offset from the segment start. */
 export function decodeSegment(path: string, width = 320, height = 180): DecodedFrame[] {
   const r = spawnSync('ffmpeg', ['-hide_banner', '-nostdin', '-copyts', '-i', path, '-vf', `showinfo=checksum=0,scale=${width}:${height}`,
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 30 });
+    // passthrough: one picture per decoded frame (the rawvideo default pads variable-rate video to a 25 fps grid).
+    '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 30 });
   const parser = new ShowinfoParser();
   const times: number[] = [];
   for (const line of r.stderr.toString().split('\n')) {

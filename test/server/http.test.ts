@@ -66,7 +66,7 @@ describe('http routes', () => {
     const front = cams[0]!;
     expect(front).toMatchObject({ name: 'Front door', state: 'connecting', run: 1, hlsRun: null, hls: '/hls/front/live.m3u8' });
     expect(Object.keys(front).sort()).toEqual(
-      ['decode', 'framesDropped', 'framesSampled', 'hls', 'hlsRun', 'id', 'lastFramePdt', 'name', 'reason', 'restarts', 'run', 'sampleInterval', 'state'].sort(),
+      ['decode', 'framesDropped', 'framesSampled', 'hls', 'hlsRun', 'id', 'lastFramePdt', 'name', 'reason', 'restarts', 'run', 'sampleInterval', 'state', 'video'].sort(),
     );
     expect(cams[2]).toMatchObject({ state: 'disabled' });
     expect(cams[1]!.state).toBe('offline');
