@@ -20,7 +20,6 @@ export function engineOptions(model: string, mmproj: string, over: Partial<Local
     minPixels: 3136,
     maxPixels: 200704,
     autoDownload: false,
-    log: () => undefined,
   };
 }
 
