@@ -56,7 +56,10 @@ async function waitPhase(e: LocalEngine, phase: string): Promise<number> {
   return pid;
 }
 
-describe('LocalEngine lifecycle faults', () => {
+// Every case starts real worker processes (a few seconds each on a loaded 2-core box): liveness bound only.
+const SLOW = { timeout: 240_000 };
+
+describe('LocalEngine lifecycle faults', SLOW, () => {
   it('close() during start leaves no worker behind, and start() rejects then and after', async () => {
     const e = (engine = new LocalEngine(faultOptions(tinyPair())));
     const starting = e.start();
@@ -127,7 +130,7 @@ describe('LocalEngine lifecycle faults', () => {
   });
 });
 
-describe('LocalEngine worker killed in every phase', () => {
+describe('LocalEngine worker killed in every phase', SLOW, () => {
   it('while loading: start() says so; in a restart: another restart with a longer backoff', async () => {
     const e = (engine = new LocalEngine(faultOptions(slowEncodePair())));
     const seen = record(e);
@@ -176,7 +179,9 @@ describe('LocalEngine worker killed in every phase', () => {
     const e = (engine = new LocalEngine(faultOptions(bad, { warmup: false, restart: { initialMs: 100, factor: 2, maxMs: 800, resetAfterMs: 1500 } })));
     await e.start();
     const seen = record(e);
-    for (let i = 0; i < 3; i++) await expect(e.ask({ frames: [await frame()], questions: [SHORT] })).rejects.toMatchObject({ code: 'ENGINE_DIED' });
+    for (let i = 0; i < 3; i++) {
+      await expect(e.ask({ frames: [await frame()], questions: [SHORT] }), seen.join(' ')).rejects.toMatchObject({ code: 'ENGINE_DIED' });
+    }
     await next(e, 'ready');
     expect(seen.filter((s) => s.startsWith('restarting'))).toEqual(['restarting:1:100', 'restarting:2:200', 'restarting:3:400']);
     await new Promise((r) => setTimeout(r, 1600)); // healthy for longer than resetAfterMs
@@ -200,7 +205,7 @@ describe('LocalEngine worker killed in every phase', () => {
   });
 });
 
-describe('the worker never outlives the main process', () => {
+describe('the worker never outlives the main process', SLOW, () => {
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     it(`main process ended with ${signal} while the worker is mid-ask: the worker exits`, async () => {
       const pair = tinyPair();
