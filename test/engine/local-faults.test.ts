@@ -116,14 +116,16 @@ describe('LocalEngine lifecycle faults', SLOW, () => {
   it('a send to a worker that just died (EPIPE) fails that ask, never this process', async () => {
     const e = (engine = new LocalEngine(faultOptions(tinyPair())));
     await e.start();
+    const img = await frame();
     const pid = e.workerPid!;
     process.kill(pid, 'SIGKILL');
-    // Block the event loop until the worker is surely gone, so the exit is not yet seen when ask() sends.
+    // Block the event loop until the worker is surely gone, so its exit is not yet seen when ask() sends:
+    // the send hits a closed pipe (EPIPE).
     const until = Date.now() + 300;
     while (Date.now() < until) {
       /* spin */
     }
-    await expect(e.ask({ frames: [await frame()], questions: [SHORT] })).rejects.toMatchObject({ code: 'ENGINE_DIED' });
+    await expect(e.ask({ frames: [img], questions: [SHORT] })).rejects.toMatchObject({ code: 'ENGINE_DIED' });
     await next(e, 'ready');
     const [a] = await e.ask({ frames: [await frame()], questions: [SHORT] });
     expect(a!.error).toBeUndefined();
