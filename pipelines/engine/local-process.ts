@@ -39,16 +39,21 @@ export class WorkerProcess {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
-    // Permanent: spawn failures, and sends racing the worker's death (EPIPE, ERR_IPC_CHANNEL_CLOSED).
-    this.child.on('error', (err) => this.log.warn({ err, pid: this.child.pid }, 'engine worker process error'));
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
-        for (const w of this.statsWaiters.values()) w(undefined);
-        this.statsWaiters.clear();
-        resolve(this.exitInfo);
-      }),
-    );
+    let ended!: (e: WorkerExit) => void;
+    this.exited = new Promise((resolve) => (ended = resolve));
+    const end = (e: WorkerExit) => {
+      if (this.exitInfo) return;
+      this.exitInfo = e;
+      for (const w of this.statsWaiters.values()) w(undefined);
+      this.statsWaiters.clear();
+      ended(e);
+    };
+    this.child.once('exit', (code, signal) => end({ code, signal }));
+    // Permanent: spawn failures (no 'exit' follows those) and sends racing the worker's death (EPIPE).
+    this.child.on('error', (err) => {
+      this.log.warn({ err, pid: this.child.pid }, 'engine worker process error');
+      if (this.child.pid === undefined) end({ code: -1, signal: null });
+    });
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       for (const line of chunk.split('\n').filter(Boolean)) {
         this.tail.push(line);
