@@ -78,8 +78,6 @@ class Engine {
     void set_phase(Phase p) { phase_ = (int) p; }
 
   private:
-    void init(const LoadParams & params);
-    void release();
     int32_t prefill_prefix(const mtmd_input_chunks * chunks, AskOut & out);
     std::string piece(llama_token token) const;
 
@@ -91,6 +89,9 @@ class Engine {
     std::unique_ptr<CpuThreadpool> pool_;
     std::atomic<uint64_t> encodes_{0};
     std::atomic<int> phase_{0};
+
+    void init(const LoadParams & params);
+    void release();  // frees what init() got; the destructor and a failed constructor both call it
 };
 
 }  // namespace vigil
