@@ -163,8 +163,8 @@ function phase(): WorkerPhase {
 
 async function close(): Promise<void> {
   closing = true;
-  // mtmd cannot cancel an encode, and a graceful exit would wait for it: end now.
-  if (asking) hardExit();
+  // mtmd cannot cancel an encode or a load, and a graceful exit would wait for it: end now.
+  if (asking || !model) hardExit();
   await model?.close().catch(() => undefined);
   await llama?.dispose().catch(() => undefined);
   process.exit(0);
