@@ -10,7 +10,13 @@ export abstract class EngineLifecycle extends SafeEmitter<EngineEvents> {
     super(log);
   }
 
-  get state(): EngineState {
+  /** The status alone (what `/api/health` shows first). */
+  get state(): EngineStatus {
+    return this.current.status;
+  }
+
+  /** Status with its time, the restart count and the last error. */
+  get health(): EngineState {
     return { ...this.current };
   }
 
@@ -23,7 +29,7 @@ export abstract class EngineLifecycle extends SafeEmitter<EngineEvents> {
     const fault = error === undefined ? undefined : toFault(error);
     const lastError = fault ?? this.current.lastError;
     this.current = { status, since: Date.now(), restarts, ...(lastError ? { lastError } : {}) };
-    this.emit('state', this.state);
+    this.emit('state', this.health);
     return fault;
   }
 }

@@ -110,7 +110,9 @@ export type EngineEvents = {
 
 export interface VisionEngine {
   readonly info: EngineInfo;
-  readonly state: EngineState;
+  /** Where the engine is now (the status alone; `health` adds since, restarts and the last error). */
+  readonly state: EngineStatus;
+  readonly health: EngineState;
   /** Subscribes; returns the unsubscribe function. A throwing listener is isolated (SafeEmitter). */
   on<K extends keyof EngineEvents>(event: K, fn: (...args: EngineEvents[K]) => unknown): () => void;
   /** Resolves when the model is loaded and ready; rejects with an EngineError on startup failure. */

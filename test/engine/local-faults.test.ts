@@ -71,7 +71,7 @@ describe('LocalEngine lifecycle faults', SLOW, () => {
     expect(alive(pid)).toBe(false);
     await expect(e.start()).rejects.toMatchObject({ code: 'NOT_STARTED', message: expect.stringMatching(/closed/) });
     expect(e.workerPid).toBeUndefined();
-    expect(e.state.status).toBe('closed');
+    expect(e.state).toBe('closed');
   });
 
   it('close() during the model download aborts it; the partial file is never taken for a model and the next start resumes', async () => {
@@ -109,7 +109,7 @@ describe('LocalEngine lifecycle faults', SLOW, () => {
     asked.catch(() => undefined);
     await expect(starting).rejects.toMatchObject({ code: 'MODEL_INVALID' });
     await expect(asked).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringMatching(/could not start: the engine worker died while loading/) });
-    expect(e.state).toMatchObject({ status: 'failed', lastError: { code: 'MODEL_INVALID' } });
+    expect(e.health).toMatchObject({ status: 'failed', lastError: { code: 'MODEL_INVALID' } });
     await expect(e.ask({ frames: [await frame()], questions: [SHORT] })).rejects.toMatchObject({ code: 'NOT_STARTED', message: /failed/ });
   });
 
@@ -141,7 +141,7 @@ describe('LocalEngine worker killed in every phase', SLOW, () => {
     const first = await waitPhase(e, 'loading');
     process.kill(first, 'SIGKILL');
     await expect(starting).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringMatching(/died while loading the model \(SIGKILL\)/) });
-    expect(e.state.status).toBe('failed');
+    expect(e.state).toBe('failed');
 
     await e.start();
     process.kill(e.workerPid!, 'SIGKILL'); // idle: restart 1
@@ -167,7 +167,7 @@ describe('LocalEngine worker killed in every phase', SLOW, () => {
       if (inFlight) await expect(inFlight).rejects.toMatchObject({ code: 'ENGINE_DIED', message: expect.stringMatching(/died during this request \(SIGKILL\)/) });
       await next(e, 'ready');
       expect(seen).toEqual(['died:ENGINE_DIED', 'restarting:1:100', 'ready']);
-      expect(e.state).toMatchObject({ status: 'ready', restarts: 1, lastError: { code: 'ENGINE_DIED' } });
+      expect(e.health).toMatchObject({ status: 'ready', restarts: 1, lastError: { code: 'ENGINE_DIED' } });
       const [a] = await e.ask({ frames: [await frame()], questions: [SHORT] });
       expect(a!.error).toBeUndefined();
     });

@@ -52,7 +52,7 @@ describe('LocalEngine (tiny Qwen2.5-VL pair)', () => {
 
   it('fills EngineInfo for Qwen2.5-VL, with its per-ask capacity, and reports ready', () => {
     expect(engine.info).toMatchObject({ kind: 'local', family: 'qwen2.5-vl', coordinateFrame: 'pixels', gridFactor: 28, device: 'cpu', contextSize: 2048, model: 'tiny-qwen2.5-vl.gguf', maxQuestionsPerAsk: 8 });
-    expect(engine.state).toMatchObject({ status: 'ready', restarts: 0 });
+    expect(engine.health).toMatchObject({ status: 'ready', restarts: 0 });
   });
 
   it('answers three questions with different schemas about one frame, each valid against its schema, with one image encode', async () => {
@@ -113,7 +113,7 @@ describe('LocalEngine (tiny Qwen2.5-VL pair)', () => {
     expect(engine.workerPid).not.toBe(pid);
     expect(schemaViolations(again[0]!.value, QUESTIONS[0]!.schema)).toEqual([]);
     expect(events).toEqual(['died:ENGINE_DIED', 'restarting:1', 'ready']);
-    expect(engine.state).toMatchObject({ status: 'ready', lastError: { code: 'ENGINE_DIED' } });
+    expect(engine.health).toMatchObject({ status: 'ready', lastError: { code: 'ENGINE_DIED' } });
     offs.forEach((off) => off());
   });
 

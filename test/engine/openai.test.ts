@@ -201,7 +201,7 @@ describe('OpenAIEngine against a recording HTTP server', () => {
     expect(err.code).toBe('REMOTE_ERROR');
     expect(err.message).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+\/v1: ECONNREFUSED/);
     expect((await codeOf(e.ask({ frames: [await frame('#fff')], questions: [detect] }))).code).toBe('NOT_STARTED');
-    expect(e.state).toMatchObject({ status: 'failed', lastError: { code: 'REMOTE_ERROR' } });
+    expect(e.health).toMatchObject({ status: 'failed', lastError: { code: 'REMOTE_ERROR' } });
     server = await startFakeOpenAI(() => chatReply(BOXES));
     const e2 = makeEngine(server.baseUrl);
     const seen: string[] = [];
@@ -209,11 +209,11 @@ describe('OpenAIEngine against a recording HTTP server', () => {
     e2.on('closed', () => void seen.push('closed'));
     e2.on('died', () => void seen.push('died'));
     await e2.start();
-    expect(e2.state.status).toBe('ready');
+    expect(e2.state).toBe('ready');
     await e2.close();
     await e2.close();
     expect(seen).toEqual(['ready:null', 'closed']); // a requested close is never a death
-    expect(e2.state.status).toBe('closed');
+    expect(e2.state).toBe('closed');
     expect((await codeOf(e2.ask({ frames: [await frame('#fff')], questions: [detect] }))).code).toBe('NOT_STARTED');
   });
 
