@@ -1,13 +1,14 @@
 // The native bridge loaded straight into this (vitest worker) process, on the tiny random-weight pair:
 // defects of the Node binding itself, without the worker around it.
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadBridge, type Bridge } from '../../pipelines/engine/bridge.ts';
+import { loadBridge, NATIVE_DIR, type Bridge } from '../../pipelines/engine/bridge.ts';
 import type { ModelPair } from '../fixtures/gguf/index.ts';
-import { frame, tinyPair, TMP } from './helpers.ts';
+import { alive, frame, tinyPair, TMP, until } from './helpers.ts';
 
 let bridge: Bridge;
 let pair: ModelPair;
@@ -65,5 +66,24 @@ describe('native bridge', () => {
     await running;
     await m.close();
     expect(m.stats().phase).toBe('closed');
+  });
+
+  it('dieWithParent(): the kernel ends the process when its parent dies, even with its JS thread stuck', async () => {
+    const addon = join(NATIVE_DIR, 'build', 'Release', 'vigil_mtmd_cpu.node');
+    // The grandchild arms the watch, reports its pid, then blocks its JS thread for good: no 'disconnect'
+    // handler or timer could ever run there.
+    const grandchild = `const w = require(${JSON.stringify(addon)}).dieWithParent(); console.log(JSON.stringify({ pid: process.pid, ...w })); for (;;) {}`;
+    const middle = `const c = require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(grandchild)}], { stdio: ['ignore', 'inherit', 'inherit'] }); c.on('error', () => {}); setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['-e', middle], { stdio: ['ignore', 'pipe', 'inherit'] });
+    parent.on('error', () => undefined);
+    let out = '';
+    parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await until(() => out.includes('\n'), 'the grandchild to arm its watch', 30_000);
+    const { pid, armed, ppid } = JSON.parse(out.split('\n')[0]!) as { pid: number; armed: boolean; ppid: number };
+    expect(armed).toBe(true);
+    expect(ppid).toBe(parent.pid);
+    expect(alive(pid)).toBe(true);
+    parent.kill('SIGKILL');
+    await until(() => !alive(pid), 'the grandchild to die with its parent', 10_000);
   });
 });
