@@ -114,7 +114,9 @@ export class WorkerProcess {
       void this.exited.then((exit) =>
         done(() =>
           reject(new EngineError('MODEL_INVALID', `the engine worker died while loading the model (${describeExit(exit)})${this.tailText()}`,
-            'The GGUF pair passed the header checks but llama.cpp could not load it; re-download the files or try another quantization.')),
+            exit.signal === 'SIGKILL'
+              ? 'It was killed from outside (often the out-of-memory killer): check free memory, then start the engine again.'
+              : 'The GGUF pair passed the header checks but llama.cpp could not load it; re-download the files or try another quantization.')),
         ),
       );
       if (!this.send({ type: 'load', options })) done(() => reject(new EngineError('ENGINE_DIED', 'the engine worker exited before loading')));

@@ -140,7 +140,7 @@ describe('LocalEngine worker killed in every phase', SLOW, () => {
     starting.catch(() => undefined); // asserted below
     const first = await waitPhase(e, 'loading');
     process.kill(first, 'SIGKILL');
-    await expect(starting).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringMatching(/died while loading the model \(SIGKILL\)/) });
+    await expect(starting).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringMatching(/died while loading the model \(SIGKILL\)/), hint: expect.stringMatching(/killed from outside/) });
     expect(e.state).toBe('failed');
 
     await e.start();
