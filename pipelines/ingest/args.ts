@@ -22,6 +22,11 @@ export interface SourceInfo {
   fps: number | null;
   /** Longest keyframe interval seen while probing, seconds; null when fewer than two keyframes were seen. */
   gopSeconds: number | null;
+  /**
+   * Frames reach ffmpeg split into several packets with one timestamp (one per slice: see access-units.ts). Runs
+   * then join them in a second ffmpeg (merged-run.ts). Absent = false.
+   */
+  splitFrames?: boolean;
 }
 
 /** The built-in synthetic camera: testsrc2 with the frame counter barcode burned in. */
@@ -123,6 +128,8 @@ export interface RunArgsInput {
 
 export interface RunArgs {
   args: string[];
+  /** Set when the run is two processes (info.splitFrames): the camera-side ffmpeg, copying video into FLV. */
+  frontArgs?: string[];
   decode: DecodeMode;
   encode: boolean;
   width: number;
@@ -143,7 +150,8 @@ export function buildFfmpegArgs(input: RunArgsInput): RunArgs {
     // 6 GOPs (3 s at a 0.5 s GOP) before the first frame. Cap it at two GOPs: the probe already knows the stream.
     args.push('-analyzeduration', String(Math.round(Math.max(1, 2 * (info.gopSeconds ?? camera.sampleInterval)) * 1e6)));
   }
-  args.push(...inputArgs(camera, ingest));
+  const joined = !encode && info.splitFrames === true;
+  args.push(...(joined ? JOINED_INPUT : inputArgs(camera, ingest)));
   if (encode) {
     const pre = !camera.inputArgs && sourceKind(camera.source) === 'testsrc' ? `${barcodeFilter()},` : '';
     args.push('-filter_complex', `[0:v:0]${pre}format=yuv420p,split=2[hls][raw];[raw]${sample}[${SAMPLE_FILTER_LABEL}]`);
@@ -153,7 +161,19 @@ export function buildFfmpegArgs(input: RunArgsInput): RunArgs {
     args.push('-map', '0:v:0', '-c:v', 'copy', ...hlsArgs(input));
     args.push('-map', '0:v:0', '-vf', sample, ...jpegArgs(ingest));
   }
-  return { args, decode, encode, ...size };
+  return { args, decode, encode, ...size, ...(joined ? { frontArgs: frontArgs(camera, ingest) } : {}) };
+}
+
+/**
+ * The second process of a joined run reads whole frames (FLV) from the joiner on stdin. No stream probing: the FLV
+ * header and AVC sequence header say everything, and probing would hold the first frame back by up to 5 s on top of
+ * the camera side's own probe (a 4 s GOP camera then trips the 8 s stall watchdog before its first frame).
+ */
+const JOINED_INPUT = ['-probesize', '32', '-analyzeduration', '0', '-f', 'flv', '-i', 'pipe:0'];
+
+/** The camera-side process of a joined run: the one connection, video copied into FLV on stdout. */
+export function frontArgs(camera: CameraConfig, ingest: IngestConfig): string[] {
+  return ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', ...inputArgs(camera, ingest), '-map', '0:v:0', '-c:v', 'copy', '-an', '-f', 'flv', 'pipe:1'];
 }
 
 function x264Args(segmentSeconds: number): string[] {

@@ -31,13 +31,19 @@ export class ProbeError extends Error {
 
 interface ProbeJson {
   streams?: { codec_name?: string; width?: number; height?: number; r_frame_rate?: string }[];
-  packets?: { pts_time?: string; flags?: string }[];
+  packets?: ProbePacket[];
+}
+
+export interface ProbePacket {
+  pts?: number;
+  pts_time?: string;
+  flags?: string;
 }
 
 export async function probeSource(opts: ProbeOptions): Promise<SourceInfo> {
   const args = [
     '-v', 'error', ...opts.input.slice(0, -2), '-select_streams', 'v:0',
-    '-show_entries', 'stream=codec_name,width,height,r_frame_rate:packet=pts_time,flags',
+    '-show_entries', 'stream=codec_name,width,height,r_frame_rate:packet=pts,pts_time,flags',
     '-read_intervals', `%+${opts.windowSeconds}`, '-of', 'json', ...opts.input.slice(-2),
   ];
   const { code, stdout, stderr } = await run(opts.ffprobePath, args, opts.timeoutMs, opts.signal);
@@ -55,16 +61,26 @@ export async function probeSource(opts: ProbeOptions): Promise<SourceInfo> {
     height: stream.height,
     fps: parseRate(stream.r_frame_rate),
     gopSeconds: longestKeyframeGap(json.packets ?? []),
+    splitFrames: splitFrames(json.packets ?? []),
   };
 }
 
-/** Longest interval between consecutive keyframes, or null with fewer than two. */
-export function longestKeyframeGap(packets: readonly { pts_time?: string; flags?: string }[]): number | null {
-  const keys = packets.filter((p) => p.flags?.startsWith('K') && p.pts_time !== undefined).map((p) => Number(p.pts_time));
+/**
+ * Longest interval between consecutive keyframes, or null with fewer than two. Packets with one timestamp are one
+ * frame (the slices of a keyframe can arrive as several keyframe packets: access-units.ts), never a 0 s GOP.
+ */
+export function longestKeyframeGap(packets: readonly ProbePacket[]): number | null {
+  const times = packets.filter((p) => p.flags?.startsWith('K') && p.pts_time !== undefined).map((p) => Number(p.pts_time));
+  const keys = times.filter((t, i) => i === 0 || t !== times[i - 1]);
   if (keys.length < 2) return null;
   let gap = 0;
   for (let i = 1; i < keys.length; i++) gap = Math.max(gap, keys[i]! - keys[i - 1]!);
   return gap;
+}
+
+/** Whether a frame came as several packets: consecutive packets with one timestamp (pts known). */
+export function splitFrames(packets: readonly ProbePacket[]): boolean {
+  return packets.some((p, i) => i > 0 && p.pts !== undefined && p.pts === packets[i - 1]!.pts);
 }
 
 function parseRate(r: string | undefined): number | null {

@@ -12,12 +12,12 @@ import { scrub, secretsOf } from '../../config/redact.ts';
 import type { Logger } from '../log.ts';
 import { SafeEmitter } from '../safe-emitter.ts';
 import { buildFfmpegArgs, inputArgs, probeInputArgs, sourceKind, TESTSRC, type DecodeMode, type SourceInfo } from './args.ts';
-import { spawnChild } from './child.ts';
 import { classifyExit, failure, LineTail, type Failure } from './exit-reason.ts';
 import { FramePairer, JpegSplitter, LineSplitter, ShowinfoParser, type TimedJpeg } from './frame-stream.ts';
 import { FrameSlot } from './frame-slot.ts';
 import { readPlaylist } from './hls-playlist.ts';
 import { cameraHlsDir, cameraRecordingDir, LIVE_PLAYLIST } from './paths.ts';
+import { showsSplitFrames, spawnRun, SPLIT_FRAMES_REASON } from './merged-run.ts';
 import { PdtMapper } from './pdt.ts';
 import { probeSource } from './probe.ts';
 import { RestartPlan } from './restart-plan.ts';
@@ -63,6 +63,8 @@ interface Run {
   /** PTS of the previous sampled frame and how many gaps in a row were too long for keyframe sampling. */
   lastPts: number | null;
   longGaps: number;
+  /** Keyframes the decoder had to conceal parts of (split into one packet per slice, or a lost packet). */
+  splitFrames: number;
   /** Set when we end the run ourselves (watchdog, close): the exit is expected, this is the reason. */
   stopReason: string | null;
   closed: Promise<void>;
@@ -220,11 +222,11 @@ export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
     if (this.#video.reason && this.#video.codec === 'hevc') this.#log.warn(this.#video.reason);
     const no = ++this.#runNo;
     const stderr = new LineTail(40);
-    const child = spawnChild(ingest.ffmpegPath, built.args, { stdio: ['ignore', 'pipe', 'pipe'] }, (err) => stderr.push(this.#scrub(String(err))));
+    const child = spawnRun(ingest.ffmpegPath, built, (err) => stderr.push(this.#scrub(String(err))));
     const run: Run = {
       no, child, startNumber, spawnedAt: Date.now(), firstFrameAt: null, lastFrameAt: null, seq: 0,
       mapper: new PdtMapper(startNumber), pending: [], announced: false, sweptTo: startNumber,
-      stderr, stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0,
+      stderr, stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0, splitFrames: 0,
       closed: new Promise((resolve) => child.once('close', () => resolve())),
       timer: setInterval(() => void this.#tick(run), TICK_MS),
     };
@@ -251,6 +253,7 @@ export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
           const clean = this.#scrub(r.other);
           this.#tail.push(clean);
           run.stderr.push(clean);
+          if (showsSplitFrames(r.other) && ++run.splitFrames >= 2) this.#joinSlices(run);
         }
       }
     });
@@ -291,6 +294,15 @@ export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
     if (run.longGaps < 3 || !this.#info) return;
     this.#info = { ...this.#info, gopSeconds: gap };
     run.stopReason = `keyframes every ${gap.toFixed(1)} s, longer than the ${interval} s sampling interval: switching to full decode`;
+    this.#log.warn({ run: run.no }, run.stopReason);
+    void terminate(run.child, KILL_GRACE_MS);
+  }
+
+  /** The probe missed it (no keyframe in its window): frames come one packet per slice. Restart with them joined. */
+  #joinSlices(run: Run): void {
+    if (run.stopReason || !this.#info || this.#info.splitFrames) return;
+    this.#info = { ...this.#info, splitFrames: true };
+    run.stopReason = SPLIT_FRAMES_REASON;
     this.#log.warn({ run: run.no }, run.stopReason);
     void terminate(run.child, KILL_GRACE_MS);
   }

@@ -122,3 +122,26 @@ describe('full command', () => {
     expect(s.width * s.height).toBeLessThanOrEqual(500_000);
   });
 });
+
+describe('split-frame cameras (two processes joined by AccessUnitJoiner)', () => {
+  const split: SourceInfo = { ...h264, splitFrames: true };
+
+  it('copies the camera into FLV on the first process and reads it back, unprobed, on the second', () => {
+    const r = build(cam({ source: 'rtsp://u:p@h/x', decode: 'keyframes' }), split);
+    expect(r.frontArgs).toBeDefined();
+    const front = r.frontArgs!.join(' ');
+    expect(front).toContain('-rtsp_transport tcp');
+    expect(front).toContain('-i rtsp://u:p@h/x');
+    expect(front).toMatch(/-map 0:v:0 -c:v copy -an -f flv pipe:1$/);
+    // One connection: the second process never opens the camera.
+    expect(r.args.join(' ')).not.toContain('rtsp://');
+    expect(r.args.join(' ')).toContain('-probesize 32 -analyzeduration 0 -f flv -i pipe:0');
+    expect(after(r.args, '-skip_frame')).toBe('nokey');
+    expect(r.args.filter((a) => a === '-analyzeduration').length).toBe(2); // the later one (0) wins
+  });
+
+  it('stays one process for whole frames, and for sources encoded here', () => {
+    expect(build(cam({ source: 'rtsp://h/x' })).frontArgs).toBeUndefined();
+    expect(build(cam({ source: 'rtsp://h/x' }), { ...mjpeg, splitFrames: true }).frontArgs).toBeUndefined();
+  });
+});
