@@ -2,6 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { ConfigSchema, CAMERA_ID, type VigilConfig, type VigilConfigInput } from './schema.ts';
+import { redactUrls } from './redact.ts';
 
 export const DEFAULT_CONFIG_FILE = 'config/vigil.yaml';
 
@@ -32,7 +33,29 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Readonly<VigilConfig> {
   const file = opts.file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const raw = file ? readYaml(file) : {};
-  return validateConfig(applyOverrides(raw, opts.overrides), file ?? '(defaults)');
+  const label = file ?? '(defaults)';
+  try {
+    return validateConfig(applyOverrides(raw, opts.overrides), label);
+  } catch (err) {
+    const flagCams = opts.overrides?.cameras;
+    if (!(err instanceof ConfigError) || !flagCams?.length) throw err;
+    throw blameFlags(err, flagCams, label);
+  }
+}
+
+/**
+ * Cameras given with `--camera` replace the file's: their problems are the flags' fault, not the file's, so say
+ * `--camera gate: source: ...` and name the file only for issues that really come from it.
+ */
+function blameFlags(err: ConfigError, cams: NonNullable<VigilConfigInput['cameras']>, file: string): ConfigError {
+  const issues = err.issues.map((i) => {
+    const m = /^cameras\[(\d+)\]\.?(.*)$/.exec(i.path);
+    if (!m) return { ...i, path: `${file}: ${i.path || '(root)'}` };
+    const id = cams[Number(m[1])]?.id ?? `#${Number(m[1]) + 1}`;
+    return { ...i, path: `--camera ${id}${m[2] ? `: ${m[2]}` : ''}` };
+  });
+  const allFlags = issues.every((i) => i.path.startsWith('--camera'));
+  return new ConfigError(allFlags ? '--camera' : `${file} and --camera`, issues);
 }
 
 export function validateConfig(raw: unknown, label = '(config)'): Readonly<VigilConfig> {
@@ -81,7 +104,7 @@ export function parseCameraFlag(flag: string): { id: string; source: string } {
   const id = eq > 0 ? flag.slice(0, eq) : '';
   const source = eq > 0 ? flag.slice(eq + 1) : '';
   if (!CAMERA_ID.test(id) || !source) {
-    throw new ConfigError('--camera', [{ path: flag.replace(/\/\/[^@/]*@/, '//***@'), reason: 'expected ID=SOURCE, e.g. --camera gate=rtsp://user:pass@10.0.0.5/stream' }]);
+    throw new ConfigError('--camera', [{ path: redactUrls(flag), reason: 'expected ID=SOURCE, e.g. --camera gate=rtsp://user:pass@10.0.0.5/stream' }]);
   }
   return { id, source };
 }

@@ -1,21 +1,30 @@
 // The one place for Vigil's configuration: every default, a description per field, and validation.
 // YAML files, CLI flags and the exported JSON Schema (config/vigil.schema.json) all derive from this.
 import { z } from 'zod';
+import { checkSource } from './source.ts';
 
 const seconds = (d: string) => z.number().positive().describe(d);
 
+// Host names and IPv4 addresses, or a bracketed IPv6 address; a leading dot matches subdomains.
+const HOST_NAME = /^(\.?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
+const ORIGIN = /^https?:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
 export const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-/** A camera source: rtsp(s):// URL (credentials allowed), /dev/videoN, a video file, or `testsrc`. */
+/** A camera source: a network URL of an accepted kind (credentials allowed), /dev/videoN, a video file, or `testsrc`. */
 export const SourceSchema = z
   .string()
   .min(1)
-  .refine((s) => /^rtsps?:\/\/[^\s/]+/.test(s) || /^\/dev\/video\d+$/.test(s) || s === 'testsrc' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(s), {
-    message: 'expected rtsp://[user:pass@]host[:port]/path, /dev/videoN, a video file path, or "testsrc"',
+  .superRefine((s, ctx) => {
+    const c = checkSource(s);
+    if (!c.ok) ctx.addIssue({ code: 'custom', message: c.reason });
   })
   .describe(
-    'Where the video comes from: an RTSP URL (rtsp://user:pass@host:554/path; credentials are never logged or shown), ' +
-      'a V4L2 webcam (/dev/video0), a video file played in a loop, or "testsrc" for a built-in synthetic camera.',
+    'Where the video comes from: an RTSP URL (rtsp://user:pass@host:554/path), an HTTP MJPEG camera ' +
+      '(http://host/video.mjpg, timestamped by the wall clock on arrival), an HLS stream (http(s)://host/path.m3u8), ' +
+      'RTMP (rtmp://host/app/stream) or SRT (srt://host:port); credentials in URLs are never logged or shown. ' +
+      'Also a V4L2 webcam (/dev/video0), a video file played in a loop, or "testsrc" for a built-in synthetic camera. ' +
+      'ffmpeg pseudo-protocols (concat:, subfile:, pipe:, file:, ...) are refused.',
   );
 
 export const CameraSchema = z.strictObject({
@@ -47,6 +56,14 @@ const BackoffSchema = z.strictObject({
   resetAfterMs: z.number().int().min(0).default(30000).describe('A run that stayed live this long resets the delay.'),
 });
 
+/** Failures that fast retries make worse: a wrong password locks many NVR accounts after 5-7 attempts. */
+const AuthBackoffSchema = z.strictObject({
+  freeRetries: z.number().int().min(0).default(2).describe('Authentication failures (401) in a row retried at the normal pace before backing off.'),
+  initialMs: z.number().int().min(0).default(300_000).describe('Delay after the first authentication failure past freeRetries (5 min).'),
+  maxMs: z.number().int().min(0).default(3_600_000).describe('Upper bound of the delay between attempts with a failing password.'),
+  factor: z.number().min(1).default(2).describe('Multiplier applied to the delay after each further authentication failure.'),
+});
+
 export const IngestSchema = z.strictObject({
   ffmpegPath: z.string().default('ffmpeg').describe('ffmpeg executable (name on PATH or absolute path).'),
   ffprobePath: z.string().default('ffprobe').describe('ffprobe executable (name on PATH or absolute path).'),
@@ -58,9 +75,12 @@ export const IngestSchema = z.strictObject({
       'Watchdog: restart a camera when no data arrived from it for this many seconds. Sampled frames get longer, so any ' +
         'sampleInterval works: this plus the longer of 2 x sampleInterval and the GOP (12 s when the GOP is unknown).',
     ),
-  rtspTimeout: seconds('RTSP socket I/O timeout; a silent camera makes ffmpeg exit after about twice this.').default(3),
+  rtspTimeout: seconds('Network socket I/O timeout (RTSP, HTTP, HLS, RTMP, SRT); a silent camera makes ffmpeg exit after about twice this.').default(3),
   rtspTransport: z.enum(['tcp', 'udp']).default('tcp').describe('RTSP transport.'),
   backoff: BackoffSchema.prefault({}).describe('Restart backoff policy (data read by one pure function).'),
+  authBackoff: AuthBackoffSchema.prefault({}).describe(
+    'Slower retries after repeated authentication failures, so a wrong password does not lock the camera account.',
+  ),
   maxPixels: z
     .number()
     .int()
@@ -86,6 +106,21 @@ export const ServerSchema = z.strictObject({
   host: z.string().default('127.0.0.1').describe('Address to bind. Keep 127.0.0.1 unless a proxy with auth is in front.'),
   port: z.number().int().min(0).max(65535).default(8080).describe('HTTP port (0 picks a free one).'),
   dataDir: z.string().default('data').describe('Where HLS segments, recordings, frames and the database live.'),
+  allowedHosts: z
+    .array(z.string().regex(HOST_NAME, 'expected a host name or IP address without scheme or port, e.g. "vigil.lan"'))
+    .default([])
+    .describe(
+      'Host names the server answers to besides loopback (localhost, 127.0.0.0/8, [::1]) and the bound address ' +
+        '(every local address when bound to 0.0.0.0 or ::). Any other Host header is refused: this stops DNS rebinding. ' +
+        'Add the names you reach Vigil by, e.g. "vigil.lan"; a leading dot (".example.com") allows every subdomain.',
+    ),
+  allowedOrigins: z
+    .array(z.string().regex(ORIGIN, 'expected an origin such as "https://vigil.example.com" (scheme, host, optional port; no path)'))
+    .default([])
+    .describe(
+      'Browser origins allowed besides the one the request was sent to, for a reverse proxy that rewrites the Host header ' +
+        '(e.g. "https://vigil.example.com"). Requests and websockets from any other page are refused.',
+    ),
 });
 
 export const LocalEngineSchema = z.strictObject({
@@ -138,11 +173,13 @@ export const ConfigSchema = z
 export type VigilConfig = z.output<typeof ConfigSchema>;
 export type VigilConfigInput = z.input<typeof ConfigSchema>;
 export type CameraConfig = z.output<typeof CameraSchema>;
+export type ServerConfig = z.output<typeof ServerSchema>;
 export type IngestConfig = z.output<typeof IngestSchema>;
 export type HlsConfig = z.output<typeof HlsSchema>;
 export type RecordingConfig = z.output<typeof RecordingSchema>;
 export type EngineConfig = z.output<typeof EngineSchema>;
 export type BackoffPolicy = z.output<typeof BackoffSchema>;
+export type AuthBackoffPolicy = z.output<typeof AuthBackoffSchema>;
 
 /** JSON Schema for editors (yaml-language-server). */
 export function configJsonSchema(): Record<string, unknown> {

@@ -3,10 +3,11 @@
 // fault must never reach the ingest loop that emitted the event.
 import type { Logger } from './log.ts';
 
-type EventMap = Record<string, unknown[]>;
+/** Event name -> listener arguments. An interface without an index signature fits (`{ frame: [Frame] }`). */
+export type EventMap<E> = { [K in keyof E]: unknown[] };
 type Listener<A extends unknown[]> = (...args: A) => unknown;
 
-export class SafeEmitter<E extends EventMap> {
+export class SafeEmitter<E extends EventMap<E>> {
   private readonly listeners: { [K in keyof E]?: Set<Listener<E[K]>> } = {};
 
   constructor(private readonly emitterLog: Logger) {}
@@ -15,6 +16,15 @@ export class SafeEmitter<E extends EventMap> {
     const set = (this.listeners[event] ??= new Set());
     set.add(fn);
     return () => set.delete(fn);
+  }
+
+  off<K extends keyof E>(event: K, fn: Listener<E[K]>): void {
+    this.listeners[event]?.delete(fn);
+  }
+
+  /** Drops every listener (a closed emitter keeps no references to its consumers). */
+  removeAllListeners(): void {
+    for (const key of Object.keys(this.listeners) as (keyof E)[]) delete this.listeners[key];
   }
 
   protected emit<K extends keyof E>(event: K, ...args: E[K]): void {

@@ -1,17 +1,21 @@
 // The Vigil server as one object with an explicit lifecycle: `startServer(config)` resolves when the
 // HTTP port is bound and the cameras are starting; `close()` is idempotent and shuts down in reverse
-// dependency order: stop accepting, close sockets, close camera supervisors (ffmpeg children exit).
-import { createServer, type Server } from 'node:http';
+// dependency order: close sockets (socket.io, /api/stream), stop HTTP, close camera supervisors
+// (ffmpeg children exit), close the store.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { VigilConfig } from '../config/schema.ts';
 import { rootLogger, type Logger } from './log.ts';
 import { CameraManager, type SupervisorFactory } from './cameras/manager.ts';
-import { buildRouter, checkPath, createHandler } from './http/routes.ts';
+import { createHttp, routeUpgrades, type RouteEntry } from './http/server.ts';
+import { RequestGuard } from './http/request-guard.ts';
+import type { EngineStatusSource } from './http/api.ts';
 import { SocketHub } from './hub/socket-hub.ts';
-import { EventStream, STREAM_PATH } from './hub/stream.ts';
+import { EventStream, type StreamOptions } from './hub/stream.ts';
+import { openSqliteStore, storeFileIn } from '../pipelines/store/index.ts';
+import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -23,6 +27,10 @@ export interface StartOptions {
   hlsDirOf?: (dataDir: string, cameraId: string) => string;
   /** Recorded segments of a camera; defaults to pipelines/ingest/paths.ts cameraRecordingDir. */
   recordingDirOf?: (dataDir: string, cameraId: string) => string;
+  /** The vision engine, when there is one: /api/health reports its state. */
+  engine?: EngineStatusSource;
+  /** Heartbeat and slow-client bound of /api/stream. */
+  stream?: StreamOptions;
   clientDir?: string;
   logger?: Logger;
 }
@@ -33,45 +41,45 @@ export interface RunningServer {
   port: number;
   host: string;
   cameras: CameraManager;
+  /** Every HTTP route (method, pattern): what the request guard must cover. */
+  routes: readonly RouteEntry[];
   close(): Promise<void>;
 }
 
 export async function startServer(config: Readonly<VigilConfig>, opts: StartOptions = {}): Promise<RunningServer> {
   const log = (opts.logger ?? rootLogger).child({ component: 'server' });
-  const ingest = await ingestDefaults(opts);
+  const store = await openSqliteStore({ file: storeFileIn(config.server.dataDir), logger: log });
+  const ingest = await ingestDefaults(opts, store.recordings).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const cameras = new CameraManager(config, ingest.factory, log);
-  const deps = {
+  const guard = new RequestGuard({ boundHost: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.allowedOrigins });
+  const { app, routes } = await createHttp({
     cameras,
+    guard,
+    engine: opts.engine,
     hlsDirOf: (id: string) => ingest.hlsDirOf(config.server.dataDir, id),
     recordingDirOf: (id: string) => ingest.recordingDirOf(config.server.dataDir, id),
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,
     version: packageVersion(),
     startedAt: Date.now(),
     log,
-  };
-  const http = createServer(createHandler(buildRouter(deps), deps));
-  http.keepAliveTimeout = 5_000;
-  const sockets = new Set<Socket>();
-  http.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
   });
-  const hub = new SocketHub(http, cameras, log);
-  const stream = new EventStream(cameras, log);
-  http.on('upgrade', (req, socket, head) => {
-    const target = req.url ?? '/';
-    if (target.startsWith('/socket.io/')) return; // socket.io's own upgrade listener takes it
-    try {
-      const url = new URL(checkPath(target) + (target.includes('?') ? target.slice(target.indexOf('?')) : ''), 'http://localhost');
-      if (url.pathname === STREAM_PATH) return stream.handleUpgrade(req, socket, head, url);
-    } catch {
-      /* fall through to 404 */
-    }
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-  });
+  const stream = new EventStream(cameras, log, opts.stream);
+  routeUpgrades(app, guard, [stream]); // before socket.io attaches: the guard sees every upgrade first
+  const hub = new SocketHub(app.server, cameras, log, guard);
 
-  await listen(http, config.server.port, config.server.host);
-  const port = (http.address() as AddressInfo).port;
+  try {
+    await app.listen({ port: config.server.port, host: config.server.host });
+  } catch (err) {
+    await hub.close();
+    stream.close();
+    await app.close();
+    await store.close();
+    throw err;
+  }
+  const port = (app.server.address() as AddressInfo).port;
   const url = `http://${urlHost(config.server.host)}:${port}/`;
   cameras.start();
   log.info({ dashboard: url, cameras: cameras.list().length }, 'server listening');
@@ -80,26 +88,14 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const close = () =>
     (closing ??= (async () => {
       log.info('shutting down');
-      const httpClosed = new Promise<void>((done) => http.close(() => done()));
       await hub.close();
       stream.close();
-      http.closeIdleConnections();
-      for (const s of sockets) s.destroy();
-      await httpClosed;
+      await app.close(); // forceCloseConnections: open requests (a held playlist) are cut
       await cameras.close();
+      await store.close();
       log.info('shut down');
     })());
-  return { url, port, host: config.server.host, cameras, close };
-}
-
-function listen(http: Server, port: number, host: string): Promise<void> {
-  return new Promise((done, fail) => {
-    http.once('error', fail);
-    http.listen(port, host, () => {
-      http.off('error', fail);
-      done();
-    });
-  });
+  return { url, port, host: config.server.host, cameras, routes, close };
 }
 
 function urlHost(host: string): string {
@@ -117,14 +113,14 @@ function packageVersion(): string {
 
 type DirOf = (dataDir: string, id: string) => string;
 
-async function ingestDefaults(opts: StartOptions): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {
+async function ingestDefaults(opts: StartOptions, recordings: RecordingIndex): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {
   if (opts.supervisorFactory && opts.hlsDirOf && opts.recordingDirOf) {
     return { factory: opts.supervisorFactory, hlsDirOf: opts.hlsDirOf, recordingDirOf: opts.recordingDirOf };
   }
   // Loaded on demand so tests with scripted supervisors do not load ingest at all.
   const [{ CameraSupervisor }, paths] = await Promise.all([import('../pipelines/ingest/supervisor.ts'), import('../pipelines/ingest/paths.ts')]);
   return {
-    factory: opts.supervisorFactory ?? ((o) => new CameraSupervisor(o)),
+    factory: opts.supervisorFactory ?? ((o) => new CameraSupervisor({ ...o, recordings })),
     hlsDirOf: opts.hlsDirOf ?? paths.cameraHlsDir,
     recordingDirOf: opts.recordingDirOf ?? paths.cameraRecordingDir,
   };

@@ -2,9 +2,9 @@
 // Times: `pdt` is milliseconds since the Unix epoch on the camera's HLS timeline
 // (EXT-X-PROGRAM-DATE-TIME + PTS offset): the one key tying a result to a video frame.
 
-import type { CameraState } from '../pipelines/ingest/types.ts';
+import type { CameraState, VideoPath } from '../pipelines/ingest/types.ts';
 
-export type { CameraState };
+export type { CameraState, VideoPath };
 
 /** Public view of a camera: safe to send to a browser (no source URL, no credentials). */
 export interface CameraInfo {
@@ -29,6 +29,8 @@ export interface CameraInfo {
   hls: string;
   sampleInterval: number;
   decode: 'keyframes' | 'all';
+  /** Copied H.264, or transcoded here (H.265, MJPEG, ...) with why and what it costs; null until probed. */
+  video: VideoPath | null;
 }
 
 /** One sampled frame, announced to the dashboard (volatile: slow sockets skip some). */
@@ -41,11 +43,27 @@ export interface FrameEvent {
   height: number;
 }
 
+/** The vision engine as /api/health reports it; `state: 'none'` when the server runs without one. */
+export interface EngineHealth {
+  /** The engine's lifecycle state (e.g. starting, ready, restarting, died, closed), or 'none'. */
+  state: string;
+  kind?: string;
+  family?: string;
+  model?: string;
+  device?: string;
+}
+
 export interface HealthInfo {
   ok: true;
   version: string;
   uptimeSeconds: number;
   cameras: number;
+  engine: EngineHealth;
+}
+
+/** Every HTTP error, and every refused websocket upgrade, carries this body (codes: server/http/errors.ts). */
+export interface ErrorBody {
+  error: { status: number; code: string; message: string };
 }
 
 /** socket.io events, server to client. */

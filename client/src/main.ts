@@ -2,24 +2,9 @@
 import './style.css';
 import type { CameraInfo } from '../../server/wire.ts';
 import { FrameBuffer } from './frames.ts';
-import type { OverlayDebug } from './overlay.ts';
 import { SocketProvider } from './socket.ts';
 import { cameraView, gridView, type View } from './views.ts';
-
-interface VigilDebug {
-  /** Overlay state of the first player in the current view. */
-  readonly overlay: OverlayDebug | null;
-  /** Display time minus PDT of the frame on screen (ms), first player. */
-  readonly latencyMs: number | null;
-  readonly players: Array<{ camera: string; overlay: OverlayDebug; latencyMs: number | null; currentTime: number; presentedFrames: number }>;
-  readonly connection: string;
-}
-
-declare global {
-  interface Window {
-    __vigil?: VigilDebug;
-  }
-}
+import { installTestHooks } from './test-hooks.ts';
 
 const app = document.getElementById('app') as HTMLElement;
 const conn = document.getElementById('conn') as HTMLElement;
@@ -53,23 +38,4 @@ socket.onConnection((s) => {
 window.addEventListener('hashchange', route);
 route();
 
-window.__vigil = {
-  get overlay() {
-    return view?.players()[0]?.overlay.debug ?? null;
-  },
-  get latencyMs() {
-    return view?.players()[0]?.latencyMs ?? null;
-  },
-  get players() {
-    return (view?.players() ?? []).map((p) => ({
-      camera: p.overlay.debug.camera,
-      overlay: p.overlay.debug,
-      latencyMs: p.latencyMs,
-      currentTime: p.video.currentTime,
-      presentedFrames: p.overlay.debug.presentedCount,
-    }));
-  },
-  get connection() {
-    return socket.state;
-  },
-};
+if (__VIGIL_TEST_HOOKS__) installTestHooks(() => view, () => socket.state);

@@ -3,6 +3,7 @@
 // frame actually on screen (metadata.mediaTime mapped through its fragment's PDT) it draws what the
 // server sent for that PDT: here a marker of the nearest sampled frame, later detection boxes.
 import type { FrameEvent } from '../../server/wire.ts';
+import { captureFrame } from './test-hooks.ts';
 
 export interface Rect {
   x: number;
@@ -40,7 +41,7 @@ export function pdtAt(frags: Iterable<FragTime>, t: number): number | null {
   return best ? best.pdt + (t - best.start) * 1000 : null;
 }
 
-/** What tests and humans can read back (window.__vigil.overlay). */
+/** What tests and humans can read back (window.__vigil.overlay in test builds). */
 export interface OverlayDebug {
   camera: string;
   /** PDT of the frame on screen at the last presented frame. */
@@ -56,7 +57,7 @@ export interface OverlayDebug {
   frameIntervalMs: number;
   /** Recent exact matches (bounded). */
   matches: Array<{ seq: number; run: number; markerPdt: number; displayedPdt: number; displayedAt: number; capture?: string }>;
-  /** When true, each exact match also stores a JPEG of the presented video frame (tests). */
+  /** When true (test builds only), each exact match also stores a PNG of the presented video frame. */
   capture: boolean;
 }
 
@@ -97,7 +98,7 @@ export class Overlay {
       d.markerSeq = near.seq;
       const displayedAt = performance.timeOrigin + meta.expectedDisplayTime;
       const m: OverlayDebug['matches'][number] = { seq: near.seq, run: near.run, markerPdt: near.pdt, displayedPdt, displayedAt };
-      if (d.capture) m.capture = this.captureFrame();
+      if (__VIGIL_TEST_HOOKS__ && d.capture) m.capture = captureFrame(this.video);
       d.matches.push(m);
       if (d.matches.length > MATCH_HISTORY) d.matches.shift();
       return;
@@ -168,15 +169,5 @@ export class Overlay {
     }
     this.lastPresented = meta.presentedFrames;
     this.lastMediaTime = meta.mediaTime;
-  }
-
-  private captureFrame(): string | undefined {
-    const v = this.video;
-    if (!v.videoWidth) return undefined;
-    const c = document.createElement('canvas');
-    c.width = 640;
-    c.height = Math.round((640 * v.videoHeight) / v.videoWidth);
-    c.getContext('2d')?.drawImage(v, 0, 0, c.width, c.height);
-    return c.toDataURL('image/png');
   }
 }

@@ -27,12 +27,27 @@ function badge(cam: CameraInfo): HTMLSpanElement {
   return b;
 }
 
+/** A "transcoded" mark for cameras whose video is re-encoded here (H.265, MJPEG, ...); the reason says why and the cost. */
+function transcodedMark(cam: CameraInfo): HTMLSpanElement | null {
+  if (cam.video?.mode !== 'transcode') return null;
+  // A tag, not a state badge: the state stays the one `.badge` of the tile.
+  const b = h('span', 'tag transcoded', cam.video.codec === null ? 'encoded' : 'transcoded');
+  b.title = cam.video.reason ?? 'transcoded to H.264';
+  return b;
+}
+
+function videoLine(cam: CameraInfo): string {
+  if (!cam.video) return '';
+  return cam.video.mode === 'copy' ? 'video: camera H.264, copied' : `video: ${cam.video.reason ?? 'transcoded to H.264'}`;
+}
+
 class Tile {
   readonly el = h('article', 'tile');
   readonly player: CameraPlayer;
   private readonly head = h('header', 'tile-head');
   private readonly reason = h('p', 'reason');
   private readonly stats = h('p', 'stats');
+  private readonly video = h('p', 'video-path');
 
   constructor(
     private cam: CameraInfo,
@@ -42,7 +57,7 @@ class Tile {
     this.player = new CameraPlayer(cam, frames);
     this.el.dataset.camera = cam.id;
     this.el.append(this.head, this.player.el, this.reason);
-    if (detailed) this.el.append(this.stats);
+    if (detailed) this.el.append(this.video, this.stats);
     this.render();
   }
 
@@ -66,7 +81,8 @@ class Tile {
     const c = this.cam;
     const title = this.detailed ? h('h1', 'name', c.name) : h('a', 'name', c.name);
     if (title instanceof HTMLAnchorElement) title.href = `#/camera/${encodeURIComponent(c.id)}`;
-    this.head.replaceChildren(title, badge(c));
+    this.head.replaceChildren(...[title, transcodedMark(c), badge(c)].filter((e) => e !== null));
+    this.video.textContent = videoLine(c);
     this.reason.textContent = c.state === 'live' ? '' : c.reason ?? (c.state === 'connecting' ? 'connecting to the camera…' : '');
     this.el.dataset.state = c.state;
     this.renderStats();

@@ -49,9 +49,19 @@ export interface BridgeAskResult {
 
 export interface BridgeModel {
   info(): { nCtx: number; nSeqMax: number; nEmbd: number; description: string; devices: string } | null;
-  /** Encodes the images + prefix once, then decodes every question together (one sequence each). */
+  /** Encodes the images + prefix once, then decodes every question together (one sequence each).
+   *  Arguments of the wrong type throw a TypeError; a call while another runs rejects. */
   ask(req: { images: Uint8Array[]; prefix: string; questions: BridgeQuestion[] }): Promise<BridgeAskResult>;
+  /** Rejects while an ask runs (mtmd cannot cancel it). */
   close(): Promise<void>;
+  /** Readable while an ask runs: asks and image encodes since load, and the phase of the ask in flight. */
+  stats(): BridgeStats;
+}
+
+export interface BridgeStats {
+  asks: number;
+  encodes: number;
+  phase: 'idle' | 'preparing' | 'encoding' | 'prefill' | 'decoding' | 'closed';
 }
 
 export interface Bridge {
@@ -61,6 +71,8 @@ export interface Bridge {
   load(opts: BridgeLoadOptions): Promise<BridgeModel>;
   /** ggml log level for mtmd messages printed to stderr (3 warn, 4 error). */
   setLogLevel(level: number): void;
+  /** Has the kernel kill this process when its parent dies (Linux PR_SET_PDEATHSIG); `ppid` as seen when armed. */
+  dieWithParent(): { armed: boolean; ppid: number };
 }
 
 const notBuilt = (why: string) =>

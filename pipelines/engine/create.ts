@@ -2,6 +2,7 @@
 // chosen, so `vigil parse` and OpenAI-only setups never load it.
 import type { VisionEngine } from './types.ts';
 import type { EngineConfig } from '../../config/schema.ts';
+import type { Logger } from '../log.ts';
 import { EngineError } from './types.ts';
 
 export interface EngineOverrides {
@@ -12,11 +13,17 @@ export interface EngineOverrides {
   mmproj?: string;
 }
 
-export async function createEngine(config: EngineConfig, overrides: EngineOverrides = {}): Promise<VisionEngine> {
+export interface EngineDeps {
+  /** The engine's logger (a child of the composition root's); default silent. */
+  log?: Logger;
+}
+
+export async function createEngine(config: EngineConfig, overrides: EngineOverrides = {}, deps: EngineDeps = {}): Promise<VisionEngine> {
   const kind = overrides.kind ?? config.kind;
+  const log = deps.log ? { log: deps.log } : {};
   if (kind === 'openai') {
     const { OpenAIEngine, openAIOptionsFromConfig } = await import('./openai.ts');
-    return new OpenAIEngine(openAIOptionsFromConfig(config, overrides.model ? { model: overrides.model } : {}));
+    return new OpenAIEngine(openAIOptionsFromConfig(config, { ...(overrides.model ? { model: overrides.model } : {}), ...log }));
   }
   if (kind !== 'local') throw new EngineError('NOT_STARTED', `unknown engine kind "${String(kind)}"`, 'use engine.kind local or openai');
   const local = {
@@ -25,5 +32,5 @@ export async function createEngine(config: EngineConfig, overrides: EngineOverri
     ...(overrides.mmproj ? { mmproj: overrides.mmproj } : {}),
   };
   const { LocalEngine } = await import('./local.ts');
-  return new LocalEngine({ local, minPixels: config.minPixels, maxPixels: config.maxPixels });
+  return new LocalEngine({ local, minPixels: config.minPixels, maxPixels: config.maxPixels, ...log });
 }

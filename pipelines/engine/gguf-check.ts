@@ -2,11 +2,11 @@
 // a bad file would otherwise kill the process inside llama.cpp. Pure JavaScript; safe in the main process.
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { EngineError } from './types.ts';
+import { FOREIGN_PROJECTORS, PROJECTOR_FAMILIES } from './families.ts';
+import { EngineError, type ModelFamily } from './types.ts';
 
-/** Text architectures the engine can drive, and the projector types that fit them. */
+/** Text architectures the engine can drive; the projector type decides the family (families.ts). */
 const TEXT_ARCHS = new Set(['qwen2vl']);
-const PROJECTORS = new Set(['qwen2vl_merger', 'qwen2.5vl_merger']);
 
 // Bytes per block and elements per block of the ggml types a Qwen GGUF may use (others skip the size check).
 const TYPE_SIZE: Record<number, [number, number]> = {
@@ -15,6 +15,8 @@ const TYPE_SIZE: Record<number, [number, number]> = {
 };
 
 export interface PairInfo {
+  /** Derived from the projector type: it decides the coordinate frame and grid of the answers. */
+  family: ModelFamily;
   textArch: string;
   nEmbd: number;
   projectorType: string;
@@ -79,10 +81,17 @@ export async function checkModelPair(model: string, mmproj: string): Promise<Pai
       `${mmproj} is not a vision projector (architecture "${pArch}"${pArch === 'clip' ? ', no vision encoder' : ''})`,
       'engine.local.mmproj must be the mmproj GGUF published with the model (file name usually starts with "mmproj").');
   }
-  if (!PROJECTORS.has(projectorType)) {
+  const family = Object.hasOwn(PROJECTOR_FAMILIES, projectorType) ? PROJECTOR_FAMILIES[projectorType] : undefined;
+  if (!family) {
+    const foreign = Object.hasOwn(FOREIGN_PROJECTORS, projectorType) ? FOREIGN_PROJECTORS[projectorType] : undefined;
+    const supported = Object.keys(PROJECTOR_FAMILIES).join(', ');
     throw new EngineError('PROJECTOR_MISMATCH',
-      `${mmproj} is a "${projectorType}" projector; a qwen2vl model needs a qwen2.5vl_merger (or qwen2vl_merger) projector`,
-      'Use the mmproj from the same Hugging Face repository as the text model.');
+      foreign
+        ? `${basename(mmproj)} is a "${projectorType}" projector from ${foreign}; the local engine runs Qwen2.5-VL (${supported}) and would map its boxes wrongly`
+        : `${basename(mmproj)} is a "${projectorType}" projector; the local engine takes ${supported}`,
+      foreign
+        ? 'Use a Qwen2.5-VL model with its own mmproj (e.g. `vigil models pull`), or serve this model through engine.kind: openai with its family set.'
+        : 'Use the mmproj from the same Hugging Face repository as the Qwen2.5-VL text model.');
   }
   const projectionDim = Number(pm.clip?.vision?.projection_dim);
   if (projectionDim !== nEmbd) {
@@ -90,5 +99,5 @@ export async function checkModelPair(model: string, mmproj: string): Promise<Pai
       `${basename(mmproj)} projects to width ${projectionDim} but ${basename(model)} has embedding width ${nEmbd}: they belong to different model sizes`,
       'Use the mmproj published with this exact model (e.g. the 3B mmproj for the 3B model).');
   }
-  return { textArch: arch, nEmbd, projectorType, projectionDim };
+  return { family, textArch: arch, nEmbd, projectorType, projectionDim };
 }

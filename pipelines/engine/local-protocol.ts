@@ -24,14 +24,24 @@ export interface WorkerQuestion {
 export type ToWorker =
   | { type: 'load'; options: WorkerLoadOptions }
   | { type: 'ask'; id: number; images: Uint8Array[]; questions: WorkerQuestion[] }
+  | { type: 'stats'; id: number }
   | { type: 'close' };
+
+export interface WorkerFault {
+  code: EngineErrorCode;
+  message: string;
+  hint?: string;
+}
 
 export interface WorkerAnswer {
   questionId: string;
   raw: string;
+  /** 'eog' | 'length'; '' when the question never ran (see error). */
   stop: string;
   promptTokens: number;
   outputTokens: number;
+  /** This question could not be answered (its grammar, or the ask failed in the bridge). */
+  error?: WorkerFault;
 }
 
 export interface WorkerTimings {
@@ -43,8 +53,19 @@ export interface WorkerTimings {
   imagePrefillMs: number;
 }
 
+/** What the worker is doing now: `loading` the model, `idle`, or a phase of the ask in flight. */
+export type WorkerPhase = 'loading' | 'idle' | 'preparing' | 'encoding' | 'prefill' | 'decoding' | 'closing';
+
+export interface WorkerStats {
+  phase: WorkerPhase;
+  /** Asks and image encodes the native bridge ran since the model loaded. */
+  asks: number;
+  encodes: number;
+  pid: number;
+}
+
 export type FromWorker =
   | { type: 'ready'; device: EngineDevice; nCtx: number; variant: string; threads: number }
   | { type: 'loadError'; code: EngineErrorCode; message: string; hint?: string }
   | { type: 'answers'; id: number; answers: WorkerAnswer[]; timings: WorkerTimings }
-  | { type: 'askError'; id: number; message: string };
+  | { type: 'stats'; id: number; stats: WorkerStats };

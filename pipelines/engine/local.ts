@@ -1,24 +1,28 @@
 // LocalEngine: Qwen2.5-VL in a supervised worker process (node-llama-cpp + Vigil's libmtmd bridge).
 // - start(): resolves model files (downloading the default pair on first use), checks the GGUF pair in this
-//   process, then forks the worker and waits for it to load.
-// - ask(): a bounded FIFO (BUSY beyond `maxQueue`); one ask runs in the worker at a time, all its questions in
-//   one batch. Abort drops queued work (ABORTED); a timeout fails the request and restarts a stuck worker.
-// - A worker that dies (segfault, abort, OOM kill) fails the request in flight with ENGINE_DIED and is
-//   restarted; this process never dies with it.
-import { fork, type ChildProcess } from 'node:child_process';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+//   process (and derives the family from the projector), then forks the worker and waits for it to load.
+//   close() at any point wins: the download is aborted, a loading worker killed, start() rejects.
+// - ask(): FIFO, one ask in the worker at a time with all its questions in one batch; no bound of its own
+//   (the caller's scheduler owns in-flight limits) beyond info.maxQuestionsPerAsk questions per ask.
+//   Abort drops queued work (ABORTED); a timeout fails the request and restarts a stuck worker.
+// - A worker that dies (segfault, abort, OOM kill) fails the request in flight with ENGINE_DIED, emits
+//   `died` and `restarting`, and is restarted with the shared backoff (reset after a healthy run), forever:
+//   asks wait for the restart, or fail at once when a restart attempt fails. This process never dies with it.
+import { basename } from 'node:path';
+import type { BackoffPolicy } from '../../config/schema.ts';
+import { nextFailureCount, restartDelay } from '../backoff.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { FAMILY_FACTS } from './families.ts';
 import { checkModelPair } from './gguf-check.ts';
-import type { FromWorker, ToWorker, WorkerLoadOptions } from './local-protocol.ts';
+import { EngineLifecycle } from './lifecycle.ts';
+import { describeExit, WorkerProcess } from './local-process.ts';
+import type { FromWorker, WorkerAnswer, WorkerLoadOptions, WorkerStats, WorkerTimings } from './local-protocol.ts';
 import { missingFilesError, pullDefaultModels, resolveModelFiles } from './models.ts';
 import { EngineError, type AskRequest, type EngineAnswer, type EngineInfo, type VisionEngine } from './types.ts';
-import { restartDelay } from '../backoff.ts';
 
-const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'local-worker.ts');
-const TSX_LOADER = import.meta.resolve('tsx');
-/** Worker restarts after a crash: 200 ms, doubling, at most 5 s. */
-const WORKER_RESTART = { initialMs: 200, factor: 2, maxMs: 5000 } as const;
-const GRID = 28;
+/** Worker restarts after an unexpected death: 0.5 s doubling to 30 s; a run that stayed up 60 s starts over. */
+export const WORKER_RESTART: BackoffPolicy = { initialMs: 500, factor: 2, maxMs: 30_000, resetAfterMs: 60_000 };
+const DEFAULT_MAX_QUESTIONS = 8;
 
 export interface LocalEngineOptions {
   /** engine.local from the config. */
@@ -35,16 +39,20 @@ export interface LocalEngineOptions {
   };
   minPixels: number;
   maxPixels: number;
-  /** Asks waiting or running before ask() answers BUSY (default 4). */
-  maxQueue?: number;
-  /** Most questions in one ask (default 8). */
+  /** Most questions in one ask: one KV sequence each (default 8); info.maxQuestionsPerAsk. */
   maxQuestions?: number;
   /** Download the default pair when missing (default true). */
   autoDownload?: boolean;
+  /** Where the default pair is downloaded from instead of Hugging Face (else $VIGIL_MODELS_BASE_URL). */
+  downloadBaseUrl?: string;
   /** Run the encoder once at load (steadier first ask, slower start; default true). */
   warmup?: boolean;
-  /** Worker diagnostics (stderr lines); default: process.stderr. */
-  log?: (line: string) => void;
+  /** Restart backoff after worker deaths (default WORKER_RESTART). */
+  restart?: BackoffPolicy;
+  /** Longest model load before the worker is killed (default 10 min). */
+  loadTimeoutMs?: number;
+  /** Worker output, deaths and restarts; default silent (the composition root injects a child logger). */
+  log?: Logger;
 }
 
 interface Job {
@@ -57,31 +65,43 @@ interface Job {
   settled: boolean;
 }
 
-export class LocalEngine implements VisionEngine {
+const closedWhileStarting = () => new EngineError('NOT_STARTED', 'the engine was closed while starting');
+const DIED_HINT = 'The engine restarts by itself; if this repeats, check the model files and free memory.';
+
+export class LocalEngine extends EngineLifecycle implements VisionEngine {
   readonly info: EngineInfo;
-  private worker: ChildProcess | undefined;
+  private worker: WorkerProcess | undefined;
   private loadOptions: WorkerLoadOptions | undefined;
   private queue: Job[] = [];
   private running: Job | undefined;
   private nextId = 1;
-  private state: 'idle' | 'starting' | 'ready' | 'closed' = 'idle';
   private starting: Promise<void> | undefined;
-  private stderrTail: string[] = [];
-  private restarts = 0;
+  private readonly lifetime = new AbortController();
+  private restartTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private readyAt = 0;
 
   constructor(private readonly opts: LocalEngineOptions) {
+    super(opts.log ?? silentLogger);
+    const fam = FAMILY_FACTS['qwen2.5-vl'];
     this.info = {
       kind: 'local',
       family: 'qwen2.5-vl',
-      coordinateFrame: 'pixels',
-      gridFactor: GRID,
+      coordinateFrame: fam.coordinateFrame,
+      gridFactor: fam.gridFactor,
       minPixels: opts.minPixels,
       maxPixels: opts.maxPixels,
       // Until the worker reports what node-llama-cpp chose: the configured backend, `auto` assumed CPU.
       device: opts.local.gpu === 'auto' ? 'cpu' : opts.local.gpu,
       contextSize: opts.local.contextSize,
       model: opts.local.model ? basename(opts.local.model) : 'Qwen2.5-VL-3B-Instruct',
+      maxQuestionsPerAsk: opts.maxQuestions ?? DEFAULT_MAX_QUESTIONS,
     };
+  }
+
+  /** A method, not a narrowed property read: close() may run during any await. */
+  private isClosed(): boolean {
+    return this.status === 'closed';
   }
 
   /** The worker's pid while one runs (tests kill it to prove crash isolation). */
@@ -89,118 +109,90 @@ export class LocalEngine implements VisionEngine {
     return this.worker?.pid;
   }
 
+  /** What the worker is doing and how many asks and image encodes the native bridge ran; undefined without one. */
+  workerStats(): Promise<WorkerStats | undefined> {
+    return this.worker?.stats() ?? Promise.resolve(undefined);
+  }
+
   start(): Promise<void> {
-    if (this.state === 'closed') return Promise.reject(new EngineError('NOT_STARTED', 'the engine is closed'));
-    this.starting ??= this.doStart().catch((err: unknown) => {
-      this.starting = undefined;
-      this.state = 'idle';
-      throw err;
-    });
+    if (this.isClosed()) return Promise.reject(new EngineError('NOT_STARTED', 'the engine is closed'));
+    if (this.status === 'ready' || this.status === 'restarting') return Promise.resolve();
+    this.starting ??= this.doStart().finally(() => (this.starting = undefined));
     return this.starting;
   }
 
   private async doStart(): Promise<void> {
-    this.state = 'starting';
+    this.setStatus('starting');
+    try {
+      this.loadOptions = await this.prepare();
+      if (this.isClosed()) throw closedWhileStarting();
+      await this.launch();
+      if (this.isClosed()) throw closedWhileStarting();
+    } catch (err) {
+      const e = this.isClosed() ? closedWhileStarting() : asEngineError(err);
+      if (this.status !== 'closed') this.setStatus('failed', e);
+      // Asks that queued behind this start fail now, not at their timeout.
+      this.failQueue(new EngineError(e.code, `the engine could not start: ${e.message}`, e.hint));
+      throw e;
+    }
+    this.becomeReady(0);
+  }
+
+  /** Model files (downloaded if needed, abortable by close()), the pair check, and the worker's load options. */
+  private async prepare(): Promise<WorkerLoadOptions> {
     const l = this.opts.local;
     let files = resolveModelFiles(l);
-    const missing = missingFilesError(files);
-    if (missing) {
-      if (files.source !== 'default' || this.opts.autoDownload === false) throw missing;
-      files = await pullDefaultModels(l);
+    if (missingFilesError(files)) {
+      if (files.source !== 'default' || this.opts.autoDownload === false) throw missingFilesError(files)!;
+      files = await pullDefaultModels(l, { signal: this.lifetime.signal, baseUrl: this.opts.downloadBaseUrl });
     }
-    await checkModelPair(files.model, files.mmproj);
-    (this.info as { model: string }).model = basename(files.model);
-    this.loadOptions = {
+    const pair = await checkModelPair(files.model, files.mmproj);
+    const fam = FAMILY_FACTS[pair.family];
+    Object.assign(this.info, { model: basename(files.model), family: pair.family, coordinateFrame: fam.coordinateFrame, gridFactor: fam.gridFactor });
+    const g = fam.gridFactor ** 2;
+    return {
       model: files.model,
       mmproj: files.mmproj,
       gpu: l.gpu,
       threads: l.threads,
       contextSize: l.contextSize,
-      maxQuestions: this.opts.maxQuestions ?? 8,
+      maxQuestions: this.info.maxQuestionsPerAsk!,
       maxAnswerTokens: l.maxAnswerTokens,
-      imageMinTokens: Math.max(1, Math.floor(this.opts.minPixels / (GRID * GRID))),
-      imageMaxTokens: Math.ceil(this.opts.maxPixels / (GRID * GRID)),
+      imageMinTokens: Math.max(1, Math.floor(this.opts.minPixels / g)),
+      imageMaxTokens: Math.ceil(this.opts.maxPixels / g),
       warmup: this.opts.warmup ?? true,
     };
-    await this.spawnWorker();
-    if (this.isClosed()) {
-      this.worker?.kill('SIGKILL');
-      throw new EngineError('NOT_STARTED', 'the engine was closed while starting');
-    }
-    this.state = 'ready';
   }
 
-  /** `state` as read after an await (close() may have run meanwhile). */
-  private isClosed(): boolean {
-    return this.state === 'closed';
+  /** Forks a worker and waits until it loaded the model. close() kills it through this.worker. */
+  private async launch(): Promise<void> {
+    const w = new WorkerProcess(this.log, (msg) => this.onMessage(w, msg));
+    this.worker = w;
+    void w.exited.then((exit) => this.onWorkerExit(w, describeExit(exit)));
+    const { device } = await w.load(this.loadOptions!, this.opts.loadTimeoutMs ?? 600_000);
+    this.info.device = device;
   }
 
-  private spawnWorker(): Promise<void> {
-    const child = fork(WORKER, [], {
-      // tsx resolved from this module, not the cwd: `vigil ask` runs from any directory.
-      execArgv: ['--import', TSX_LOADER],
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
-    this.worker = child;
-    this.stderrTail = [];
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n').filter(Boolean)) {
-        this.stderrTail.push(line);
-        if (this.stderrTail.length > 20) this.stderrTail.shift();
-        (this.opts.log ?? ((s: string) => process.stderr.write(`[engine worker] ${s}\n`)))(line);
-      }
-    });
-    return new Promise<void>((resolve, reject) => {
-      const onLoad = (msg: FromWorker) => {
-        if (msg.type === 'ready') {
-          (this.info as { device: EngineInfo['device'] }).device = msg.device;
-          child.off('exit', onEarlyExit);
-          child.on('message', (m: FromWorker) => this.onMessage(m));
-          child.on('exit', (code, signal) => this.onExit(child, code, signal));
-          resolve();
-          this.pump();
-        } else if (msg.type === 'loadError') {
-          child.off('exit', onEarlyExit);
-          child.kill('SIGKILL');
-          reject(new EngineError(msg.code, msg.message, msg.hint));
-        }
-      };
-      const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null) => {
-        reject(
-          new EngineError(
-            'MODEL_INVALID',
-            `the engine worker died while loading the model (${signal ?? `exit ${code}`})${this.tailText()}`,
-            'The GGUF pair passed the header checks but llama.cpp could not load it; re-download the files or try another quantization.',
-          ),
-        );
-      };
-      child.once('message', onLoad);
-      child.once('exit', onEarlyExit);
-      child.send({ type: 'load', options: this.loadOptions! } satisfies ToWorker);
-    });
-  }
-
-  private tailText(): string {
-    const tail = this.stderrTail.slice(-5).join(' | ');
-    return tail ? `; last output: ${tail}` : '';
+  private becomeReady(failures: number): void {
+    this.failures = failures;
+    this.readyAt = Date.now();
+    this.setStatus('ready', undefined, failures);
+    this.emit('ready', this.info);
+    this.pump();
   }
 
   ask(req: AskRequest): Promise<EngineAnswer[]> {
-    if (this.state !== 'ready' && this.state !== 'starting') {
-      return Promise.reject(new EngineError('NOT_STARTED', 'the local engine is not started', 'Call start() first.'));
+    const s = this.status;
+    if (s !== 'ready' && s !== 'starting' && s !== 'restarting') {
+      return Promise.reject(new EngineError('NOT_STARTED', `the local engine is ${s}`, 'Call start() first (and check its error).'));
     }
     if (req.signal?.aborted) return Promise.reject(new EngineError('ABORTED', 'the request was aborted before it started'));
-    const max = this.opts.maxQuestions ?? 8;
     if (req.questions.length === 0) return Promise.resolve([]);
+    if (req.frames.length === 0) return Promise.reject(new EngineError('INVALID_REQUEST', 'a request needs at least one frame'));
+    const max = this.info.maxQuestionsPerAsk!;
     if (req.questions.length > max) {
-      return Promise.reject(new EngineError('BUSY', `${req.questions.length} questions in one ask; the engine takes at most ${max}`,
+      return Promise.reject(new EngineError('INVALID_REQUEST', `${req.questions.length} questions in one ask; this engine takes at most ${max} (info.maxQuestionsPerAsk)`,
         'Split the questions over several asks.'));
-    }
-    const limit = this.opts.maxQueue ?? 4;
-    if (this.queue.length + (this.running ? 1 : 0) >= limit) {
-      return Promise.reject(new EngineError('BUSY', `the local engine has ${limit} asks waiting or running`,
-        'Ask less often or with fewer cameras; the request was not queued.'));
     }
     return new Promise<EngineAnswer[]>((resolve, reject) => {
       const job: Job = { id: this.nextId++, req, resolve, reject, settled: false };
@@ -223,49 +215,31 @@ export class LocalEngine implements VisionEngine {
     else job.resolve(result);
   }
 
+  private failQueue(err: EngineError): void {
+    for (const j of this.queue.splice(0)) this.settle(j, err);
+  }
+
   private pump(): void {
-    if (this.running || this.state !== 'ready' || !this.worker?.connected) return;
+    if (this.running || this.status !== 'ready' || !this.worker?.alive) return;
     const job = this.queue.shift();
     if (!job) return;
     this.running = job;
-    const maxTokens = this.opts.local.maxAnswerTokens;
-    this.worker.send({
+    const cap = this.opts.local.maxAnswerTokens;
+    const sent = this.worker.send({
       type: 'ask',
       id: job.id,
       images: job.req.frames.map((f) => f.jpeg),
-      questions: job.req.questions.map((q) => ({ id: q.id, prompt: q.prompt, schema: q.schema, maxTokens: Math.min(q.maxTokens ?? maxTokens, maxTokens) })),
-    } satisfies ToWorker);
+      questions: job.req.questions.map((q) => ({ id: q.id, prompt: q.prompt, schema: q.schema, maxTokens: Math.min(q.maxTokens ?? cap, cap) })),
+    });
+    // Not sent: the worker is going; its exit fails this job and restarts it.
+    if (!sent) this.log.warn({ job: job.id }, 'engine worker channel closed; waiting for its exit');
   }
 
-  private onMessage(msg: FromWorker): void {
+  private onMessage(w: WorkerProcess, msg: FromWorker): void {
     const job = this.running;
-    if (!job || !('id' in msg) || msg.id !== job.id) return;
+    if (w !== this.worker || msg.type !== 'answers' || !job || msg.id !== job.id) return;
     this.running = undefined;
-    if (msg.type === 'answers') {
-      this.settle(
-        job,
-        msg.answers.map((a) => {
-          let value: unknown = null;
-          let error: EngineError | undefined;
-          try {
-            if (a.stop === 'length') throw new Error(`the answer hit the ${a.outputTokens}-token cap`);
-            value = JSON.parse(a.raw);
-          } catch (err) {
-            error = new EngineError('INVALID_OUTPUT', `answer to "${a.questionId}" is not valid JSON: ${err instanceof Error ? err.message : err}`,
-              'Bound every array (maxItems) and string (maxLength) in the schema, or raise engine.local.maxAnswerTokens.');
-          }
-          return {
-            questionId: a.questionId,
-            raw: a.raw,
-            value,
-            ...(error ? { error } : {}),
-            timings: { ...msg.timings, promptTokens: a.promptTokens, outputTokens: a.outputTokens },
-          };
-        }),
-      );
-    } else if (msg.type === 'askError') {
-      this.settle(job, new EngineError('INVALID_OUTPUT', `the engine could not answer: ${msg.message}`));
-    }
+    this.settle(job, msg.answers.map((a) => toAnswer(a, msg.timings)));
     this.pump();
   }
 
@@ -282,63 +256,91 @@ export class LocalEngine implements VisionEngine {
     this.settle(job, new EngineError('TIMEOUT', `no answer within ${this.opts.local.timeout} s`,
       'Raise engine.local.timeout, send smaller images (engine.maxPixels) or fewer questions per frame.'));
     // A stuck ask would hold every later one: restart the worker (mtmd cannot cancel an encode).
-    if (this.running === job) this.worker?.kill('SIGKILL');
+    if (this.running === job) this.worker?.kill();
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.worker !== child) return;
+  private onWorkerExit(w: WorkerProcess, how: string): void {
+    if (w !== this.worker) return;
     this.worker = undefined;
     const job = this.running;
     this.running = undefined;
-    if (job) {
-      this.settle(job, new EngineError('ENGINE_DIED', `the engine worker died during this request (${signal ?? `exit ${code}`})${this.tailText()}`,
-        'The engine restarts by itself; if this repeats, check the model files and free memory.'));
+    if (this.isClosed()) return;
+    if (job) this.settle(job, new EngineError('ENGINE_DIED', `the engine worker died during this request (${how})${w.tailText()}`, DIED_HINT));
+    // A death while starting or restarting is reported by the load that was waiting for it.
+    if (this.status !== 'ready') return;
+    const failures = nextFailureCount(this.restartPolicy, this.failures, Date.now() - this.readyAt);
+    this.scheduleRestart(new EngineError('ENGINE_DIED', `the engine worker died (${how})${w.tailText()}`, DIED_HINT), failures);
+  }
+
+  private get restartPolicy(): BackoffPolicy {
+    return this.opts.restart ?? WORKER_RESTART;
+  }
+
+  private scheduleRestart(error: EngineError, failures: number): void {
+    this.failures = failures;
+    const fault = this.setStatus('restarting', error, failures)!;
+    this.log.error({ err: fault }, 'engine worker died');
+    this.emit('died', fault);
+    const delayMs = restartDelay(this.restartPolicy, failures);
+    this.emit('restarting', { attempt: failures, delayMs, error: fault });
+    this.restartTimer = setTimeout(() => void this.restart(), delayMs);
+  }
+
+  private async restart(): Promise<void> {
+    if (this.isClosed()) return;
+    try {
+      await this.launch();
+    } catch (err) {
+      if (this.isClosed()) return;
+      const e = asEngineError(err);
+      this.failQueue(new EngineError('ENGINE_DIED', `the engine worker could not restart: ${e.message}`, e.hint ?? DIED_HINT));
+      this.scheduleRestart(e, this.failures + 1);
+      return;
     }
-    if (this.state !== 'ready') return;
-    this.state = 'starting';
-    const delay = restartDelay(WORKER_RESTART, ++this.restarts);
-    setTimeout(() => {
-      if (this.state === 'closed') return;
-      this.spawnWorker().then(
-        () => {
-          if (this.isClosed()) {
-            this.worker?.kill('SIGKILL');
-            return;
-          }
-          this.state = 'ready';
-          this.restarts = 0;
-          this.pump();
-        },
-        (err: EngineError) => {
-          if (this.isClosed()) return;
-          this.state = 'idle';
-          this.starting = undefined;
-          for (const j of this.queue.splice(0)) {
-            this.settle(j, new EngineError('ENGINE_DIED', `the engine worker could not restart: ${err.message}`, err.hint));
-          }
-        },
-      );
-    }, delay);
+    if (this.isClosed()) return;
+    this.becomeReady(this.failures);
   }
 
   async close(): Promise<void> {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
+    if (this.isClosed()) return;
+    this.setStatus('closed');
+    this.lifetime.abort(closedWhileStarting());
+    clearTimeout(this.restartTimer);
     const err = new EngineError('ABORTED', 'the engine closed');
-    for (const j of this.queue.splice(0)) this.settle(j, err);
+    this.failQueue(err);
     if (this.running) this.settle(this.running, err);
     this.running = undefined;
-    const child = this.worker;
+    const w = this.worker;
     this.worker = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      if (child.connected) child.send({ type: 'close' } satisfies ToWorker);
-      else child.kill('SIGKILL');
-    });
+    await w?.close();
+    this.emit('closed');
   }
+}
+
+function asEngineError(err: unknown): EngineError {
+  return err instanceof EngineError ? err : new EngineError('ENGINE_DIED', err instanceof Error ? err.message : String(err));
+}
+
+function toAnswer(a: WorkerAnswer, timings: WorkerTimings): EngineAnswer {
+  const truncated = a.stop === 'length';
+  let value: unknown = null;
+  let error: EngineError | undefined = a.error ? new EngineError(a.error.code, a.error.message, a.error.hint) : undefined;
+  if (!error) {
+    try {
+      if (truncated) throw new Error(`the answer was cut at the ${a.outputTokens}-token cap`);
+      value = JSON.parse(a.raw);
+    } catch (err) {
+      error = new EngineError('INVALID_OUTPUT', `answer to "${a.questionId}" is not valid JSON: ${err instanceof Error ? err.message : err}`,
+        truncated ? 'Raise engine.local.maxAnswerTokens (the schema allows a longer answer) or ask for fewer items.'
+          : 'Bound every array (maxItems) and string (maxLength) in the schema, or raise engine.local.maxAnswerTokens.');
+    }
+  }
+  return {
+    questionId: a.questionId,
+    raw: a.raw,
+    value,
+    ...(error ? { error } : {}),
+    truncated,
+    timings: { ...timings, promptTokens: a.promptTokens, outputTokens: a.outputTokens },
+  };
 }

@@ -68,6 +68,8 @@ export interface PullOptions {
   baseUrl?: string | undefined;
   /** How long to wait for the hub to answer before calling it offline (default 10 s). */
   probeTimeoutMs?: number;
+  /** Aborts the download (LocalEngine.close()); the partial file stays beside the target for a resume. */
+  signal?: AbortSignal;
 }
 
 /** Downloads (or resumes) the default pair into the cache dir. Throws MODEL_MISSING with the manual steps. */
@@ -77,9 +79,12 @@ export async function pullDefaultModels(settings: ModelSettings = {}, opts: Pull
   mkdirSync(files.dir, { recursive: true });
   const base = opts.baseUrl ?? process.env.VIGIL_MODELS_BASE_URL;
   const uri = (file: string) => (base ? `${base.replace(/\/$/, '')}/${file}` : `hf:${DEFAULT_MODEL.repo}/${file}`);
+  const aborted = () => new Error(`the download was aborted${opts.signal?.reason instanceof Error ? `: ${opts.signal.reason.message}` : ''}`);
   try {
+    if (opts.signal?.aborted) throw aborted();
     // Fail fast when the hub is unreachable (the downloader itself retries for minutes).
-    await fetch(base ?? 'https://huggingface.co', { method: 'HEAD', signal: AbortSignal.timeout(opts.probeTimeoutMs ?? 10_000) }).catch(
+    const probeSignal = AbortSignal.any([AbortSignal.timeout(opts.probeTimeoutMs ?? 10_000), ...(opts.signal ? [opts.signal] : [])]);
+    await fetch(base ?? 'https://huggingface.co', { method: 'HEAD', signal: probeSignal }).catch(
       (err: unknown) => {
         throw new Error(`${base ?? 'huggingface.co'} is unreachable (${err instanceof Error ? (err.cause as Error | undefined)?.message ?? err.message : err})`);
       },
@@ -92,13 +97,34 @@ export async function pullDefaultModels(settings: ModelSettings = {}, opts: Pull
       showCliProgress: opts.showProgress ?? Boolean(process.stderr.isTTY),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
-    await combined.download();
+    await abortable(combined.download(), opts.signal, () => combined.cancel(), aborted);
   } catch (err) {
+    if (opts.signal?.aborted) throw new EngineError('ABORTED', aborted().message, 'Start the engine again to resume the download.', { cause: err });
     throw missingFilesError(files, err) ?? err;
   }
   const still = missingFilesError(files);
   if (still) throw still;
   return files;
+}
+
+/** Settles with `work`, or rejects as soon as `signal` aborts, after telling the work to stop. */
+async function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, stop: () => Promise<unknown>, reason: () => Error): Promise<T> {
+  if (!signal) return work;
+  let onAbort!: () => void;
+  const stopped = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      stop().catch(() => undefined);
+      reject(reason());
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, stopped]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 export interface CachedFile {

@@ -3,13 +3,16 @@
 // response_format {type:"json_schema", json_schema:{name, schema, strict}} — the form both llama.cpp's
 // server and vLLM honour (llama.cpp silently ignores the flat {type:"json_schema", schema}).
 // One HTTP request per question; servers with prompt caching reuse the image encode between them.
+// A question the server refuses (HTTP 400/413/422: its schema, its size) is that question's error; a
+// transport fault (unreachable, timeout, 401/403/404/429/5xx after retries) fails the whole ask.
 import type { AnswerTimings, AskRequest, EngineAnswer, EngineImage, EngineInfo, EngineQuestion, ModelFamily, VisionEngine } from './types.ts';
 import { EngineError } from './types.ts';
 import type { EngineConfig } from '../../config/schema.ts';
 import { redactUrls } from '../../config/redact.ts';
-import { FAMILIES } from '../vlm/families.ts';
+import { FAMILY_FACTS } from './families.ts';
+import { EngineLifecycle } from './lifecycle.ts';
+import { silentLogger, type Logger } from '../log.ts';
 import { DEFAULT_RETRY, Limiter, isRetriableStatus, retryDelayMs, serverMessage, sleep, type RetryPolicy } from './openai-http.ts';
-import { childLogger } from '../../server/log.ts';
 
 /** llama.cpp (tools/mtmd) default image token limits for Qwen2.5-VL; vLLM's processor limits are wider. */
 export const SERVER_MIN_IMAGE_TOKENS = 8;
@@ -30,6 +33,8 @@ export interface OpenAIEngineOptions {
   contextSize?: number;
   /** Where the API key is looked up (default process.env). */
   env?: Record<string, string | undefined>;
+  /** Retries and listener faults; default silent (the composition root injects a child logger). */
+  log?: Logger;
 }
 
 export function openAIOptionsFromConfig(engine: EngineConfig, overrides: Partial<OpenAIEngineOptions> = {}): OpenAIEngineOptions {
@@ -56,16 +61,18 @@ interface ChatResponse {
   timings?: { prompt_n?: number; prompt_ms?: number; predicted_n?: number; predicted_ms?: number };
 }
 
-export class OpenAIEngine implements VisionEngine {
+/** Statuses a server gives for one request's content: that question's error, not the ask's. */
+const QUESTION_STATUSES = new Set([400, 413, 422]);
+
+export class OpenAIEngine extends EngineLifecycle implements VisionEngine {
   readonly info: EngineInfo;
   private readonly limiter: Limiter;
   private readonly url: string;
   private readonly closing = new AbortController();
-  private started = false;
-  private readonly log = childLogger({ component: 'engine-openai' });
 
   constructor(private readonly opts: OpenAIEngineOptions) {
-    const fam = FAMILIES[opts.family];
+    super(opts.log ?? silentLogger);
+    const fam = FAMILY_FACTS[opts.family];
     const tokenPixels = fam.gridFactor * fam.gridFactor;
     this.info = {
       kind: 'openai',
@@ -79,6 +86,8 @@ export class OpenAIEngine implements VisionEngine {
       device: 'remote',
       contextSize: opts.contextSize ?? 0,
       model: opts.model,
+      // One HTTP request per question; engine.openai.concurrency bounds what is in flight.
+      maxQuestionsPerAsk: null,
     };
     this.limiter = new Limiter(opts.concurrency);
     this.url = opts.baseUrl.replace(/\/+$/, '');
@@ -87,6 +96,20 @@ export class OpenAIEngine implements VisionEngine {
   /** Checks the server answers (GET /models); a server without that route (404) still counts as up. */
   async start(): Promise<void> {
     if (this.closing.signal.aborted) throw new EngineError('NOT_STARTED', 'the engine was closed');
+    if (this.status === 'ready') return;
+    this.setStatus('starting');
+    try {
+      await this.probe();
+    } catch (err) {
+      if (this.status !== 'closed') this.setStatus('failed', err);
+      throw err;
+    }
+    if (this.status === 'closed') throw new EngineError('NOT_STARTED', 'the engine was closed while starting');
+    this.setStatus('ready');
+    this.emit('ready', this.info);
+  }
+
+  private async probe(): Promise<void> {
     const where = redactUrls(this.url);
     let res: Response;
     try {
@@ -99,12 +122,11 @@ export class OpenAIEngine implements VisionEngine {
       throw new EngineError('REMOTE_ERROR', `${where} refused the request (HTTP ${res.status}): ${serverMessage(body)}`, `put the API key in the environment variable ${this.opts.apiKeyEnv ?? 'named by engine.openai.apiKeyEnv'}`);
     }
     if (!res.ok && res.status !== 404) throw remoteError(res.status, body, where);
-    this.started = true;
   }
 
   async ask(req: AskRequest): Promise<EngineAnswer[]> {
-    if (!this.started) throw new EngineError('NOT_STARTED', 'ask() before start() or after close()', 'await engine.start() first');
-    if (req.frames.length === 0) throw new EngineError('INVALID_OUTPUT', 'a request needs at least one frame');
+    if (this.status !== 'ready') throw new EngineError('NOT_STARTED', 'ask() before start() or after close()', 'await engine.start() first');
+    if (req.frames.length === 0) throw new EngineError('INVALID_REQUEST', 'a request needs at least one frame');
     // Siblings of a failed request stop too: one transport failure fails the whole ask.
     const failed = new AbortController();
     const signal = AbortSignal.any([this.closing.signal, failed.signal, ...(req.signal ? [req.signal] : [])]);
@@ -124,8 +146,10 @@ export class OpenAIEngine implements VisionEngine {
   }
 
   async close(): Promise<void> {
-    this.started = false;
+    if (this.status === 'closed') return;
     this.closing.abort(new EngineError('ABORTED', 'the engine was closed'));
+    this.setStatus('closed');
+    this.emit('closed');
   }
 
   /** The request body for one question (exported shape, see requestBody). */
@@ -135,7 +159,14 @@ export class OpenAIEngine implements VisionEngine {
 
   private async answer(q: EngineQuestion, images: string[], signal: AbortSignal, callerSignal?: AbortSignal): Promise<EngineAnswer> {
     const t0 = performance.now();
-    const res = await this.post(JSON.stringify(this.body(q, images)), signal, callerSignal);
+    let res: ChatResponse;
+    try {
+      res = await this.post(JSON.stringify(this.body(q, images)), signal, callerSignal);
+    } catch (err) {
+      if (!(err instanceof RemoteHttpError && QUESTION_STATUSES.has(err.status))) throw err;
+      const timings = { encodeMs: 0, prefillMs: 0, decodeMs: 0, totalMs: performance.now() - t0, promptTokens: 0, outputTokens: 0 };
+      return { questionId: q.id, raw: '', value: null, error: err, truncated: false, timings };
+    }
     const choice = res.choices?.[0];
     const raw = typeof choice?.message?.content === 'string' ? choice.message.content : '';
     const timings: AnswerTimings = {
@@ -146,16 +177,16 @@ export class OpenAIEngine implements VisionEngine {
       promptTokens: res.usage?.prompt_tokens ?? res.timings?.prompt_n ?? 0,
       outputTokens: res.usage?.completion_tokens ?? res.timings?.predicted_n ?? 0,
     };
+    const cut = choice?.finish_reason === 'length';
     try {
-      return { questionId: q.id, raw, value: JSON.parse(raw), timings };
+      return { questionId: q.id, raw, value: JSON.parse(raw), truncated: cut, timings };
     } catch {
-      const cut = choice?.finish_reason === 'length';
       const error = new EngineError(
         'INVALID_OUTPUT',
         cut ? `the answer was cut at the token cap (${timings.outputTokens} tokens)` : 'the answer is not valid JSON',
         cut ? 'raise engine.openai.maxAnswerTokens or lower the number of items asked for' : 'check that the server honours response_format json_schema',
       );
-      return { questionId: q.id, raw, value: null, error, timings };
+      return { questionId: q.id, raw, value: null, error, truncated: cut, timings };
     }
   }
 

@@ -18,6 +18,8 @@ export interface EngineInfo {
   contextSize: number;
   /** Model file name or remote model id. */
   model: string;
+  /** Most questions one ask() takes (split longer lists over several asks); null: no limit. */
+  maxQuestionsPerAsk: number | null;
 }
 
 /** One image, already resized to a size on the model grid. */
@@ -56,7 +58,10 @@ export interface EngineAnswer {
   raw: string;
   /** JSON.parse(raw) when it parsed, else null with `error` set. */
   value: unknown;
+  /** This question's failure (invalid output, a grammar the engine could not build, ...); the others still answer. */
   error?: EngineError;
+  /** The answer stopped at the token cap: the JSON may be cut and lists or counts incomplete. */
+  truncated: boolean;
   timings: AnswerTimings;
 }
 
@@ -68,12 +73,56 @@ export interface AskRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * Where an engine is in its life. `restarting`: the local worker died unexpectedly and is being restarted
+ * with backoff (asks wait for it); `failed`: start() failed (start() may be called again); `closed`: after
+ * a requested close(), for good.
+ */
+export type EngineStatus = 'idle' | 'starting' | 'ready' | 'restarting' | 'closed' | 'failed';
+
+/** An EngineError as plain data (for /api/health and events). */
+export interface EngineFault {
+  code: EngineErrorCode;
+  message: string;
+  hint?: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+export interface EngineState {
+  status: EngineStatus;
+  /** Epoch ms of the last status change. */
+  since: number;
+  /** Consecutive restarts that did not stay healthy (0 once a run stays up long enough). */
+  restarts: number;
+  lastError?: EngineFault;
+}
+
+/** Typed events of every engine. `died` is an unexpected death, never a requested close (that is `closed`).
+ *  A type alias, not an interface, so it fits SafeEmitter's event-map constraint without an index signature. */
+export type EngineEvents = {
+  ready: [info: EngineInfo];
+  died: [error: EngineFault];
+  restarting: [restart: { attempt: number; delayMs: number; error: EngineFault }];
+  closed: [];
+  state: [state: EngineState];
+};
+
 export interface VisionEngine {
   readonly info: EngineInfo;
+  /** Where the engine is now (the status alone; `health` adds since, restarts and the last error). */
+  readonly state: EngineStatus;
+  readonly health: EngineState;
+  /** Subscribes; returns the unsubscribe function. A throwing listener is isolated (SafeEmitter). */
+  on<K extends keyof EngineEvents>(event: K, fn: (...args: EngineEvents[K]) => unknown): () => void;
   /** Resolves when the model is loaded and ready; rejects with an EngineError on startup failure. */
   start(): Promise<void>;
+  /**
+   * Answers every question about the frames. Rejects only for faults of the whole ask (transport, engine
+   * death, timeout, abort, a request the engine cannot take); one question's failure is its answer's `error`.
+   */
   ask(req: AskRequest): Promise<EngineAnswer[]>;
-  /** Idempotent. */
+  /** Idempotent; ends in `closed` and rejects pending asks with ABORTED. */
   close(): Promise<void>;
 }
 
@@ -86,7 +135,7 @@ export type EngineErrorCode =
   | 'ENGINE_DIED'
   | 'INVALID_OUTPUT'
   | 'ABORTED'
-  | 'BUSY'
+  | 'INVALID_REQUEST'
   | 'REMOTE_ERROR'
   | 'NOT_STARTED';
 
@@ -101,4 +150,9 @@ export class EngineError extends Error {
     super(message, options);
     this.name = 'EngineError';
   }
+}
+
+export function toFault(err: unknown): EngineFault {
+  const e = err instanceof EngineError ? err : new EngineError('ENGINE_DIED', err instanceof Error ? err.message : String(err));
+  return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), at: Date.now() };
 }

@@ -7,9 +7,11 @@ import type { CameraConfig, HlsConfig, IngestConfig } from '../../config/schema.
 import { smartResize } from '../grid.ts';
 import { barcodeFilter } from './barcode.ts';
 import { FFMPEG_PLAYLIST } from './paths.ts';
+import { hlsEncodeTimingArgs, networkInputArgs, whitelistArgs } from './sources.ts';
+import { sourceKindOf, type SourceKind } from '../../config/source.ts';
 import { join } from 'node:path';
 
-export type SourceKind = 'rtsp' | 'v4l2' | 'file' | 'testsrc';
+export type { SourceKind };
 export type DecodeMode = 'keyframes' | 'all';
 
 /** What a probe learned about the source (see probe.ts). */
@@ -34,12 +36,7 @@ export const TESTSRC = Object.freeze({ width: 1280, height: 720, fps: 30 });
 
 export const SAMPLE_FILTER_LABEL = 'sample';
 
-export function sourceKind(source: string): SourceKind {
-  if (source === 'testsrc') return 'testsrc';
-  if (/^rtsps?:\/\//i.test(source)) return 'rtsp';
-  if (/^\/dev\/video\d+$/.test(source)) return 'v4l2';
-  return 'file';
-}
+export const sourceKind = sourceKindOf;
 
 /** Input arguments derived from the source (ending with `-i <input>`), unless config `inputArgs` replaces them. */
 export function inputArgs(camera: CameraConfig, ingest: IngestConfig): string[] {
@@ -47,9 +44,11 @@ export function inputArgs(camera: CameraConfig, ingest: IngestConfig): string[] 
     // `inputArgs` may end before the input (then the source is the input) or carry its own `-i`.
     return camera.inputArgs.includes('-i') ? [...camera.inputArgs] : [...camera.inputArgs, '-i', camera.source];
   }
-  switch (sourceKind(camera.source)) {
+  const kind = sourceKind(camera.source);
+  switch (kind) {
     case 'rtsp':
       return [
+        ...whitelistArgs('rtsp'),
         '-rtsp_transport', ingest.rtspTransport,
         // RTSP's socket timeout is in microseconds; a silent camera makes ffmpeg exit after about twice it.
         '-timeout', String(Math.round(ingest.rtspTimeout * 1e6)),
@@ -58,9 +57,11 @@ export function inputArgs(camera: CameraConfig, ingest: IngestConfig): string[] 
     case 'v4l2':
       return ['-f', 'v4l2', '-input_format', 'mjpeg', '-i', camera.source];
     case 'file':
-      return ['-stream_loop', '-1', '-re', '-i', camera.source];
+      return [...whitelistArgs('file'), '-stream_loop', '-1', '-re', '-i', camera.source];
     case 'testsrc':
       return ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${TESTSRC.width}x${TESTSRC.height}:rate=${TESTSRC.fps}`];
+    default:
+      return networkInputArgs(kind, camera.source, ingest);
   }
 }
 
@@ -157,7 +158,7 @@ export function buildFfmpegArgs(input: RunArgsInput): RunArgs {
   if (encode) {
     const pre = !camera.inputArgs && sourceKind(camera.source) === 'testsrc' ? `${barcodeFilter()},` : '';
     args.push('-filter_complex', `[0:v:0]${pre}format=yuv420p,split=2[hls][raw];[raw]${sample}[${SAMPLE_FILTER_LABEL}]`);
-    args.push('-map', '[hls]', ...x264Args(input.hls.segmentSeconds), ...hlsArgs(input));
+    args.push('-map', '[hls]', ...x264Args(input.hls.segmentSeconds), ...hlsEncodeTimingArgs(sourceKind(camera.source)), ...hlsArgs(input));
     args.push('-map', `[${SAMPLE_FILTER_LABEL}]`, ...jpegArgs(ingest));
   } else {
     args.push('-map', '0:v:0', '-c:v', 'copy', '-bsf:v', info.bFrames ? COPY_FROM_TIMED_KEYFRAME : TIME_FIRST_KEYFRAME, ...hlsArgs(input));

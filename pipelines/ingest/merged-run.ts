@@ -8,6 +8,7 @@
 // 'close' come once, after both have exited, with the camera side's non-zero code first (a refused connection
 // says more than the EOF the second ffmpeg then sees).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnChild, tiedCommand } from './child.ts';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { AccessUnitJoiner } from './access-units.ts';
@@ -33,11 +34,13 @@ export function showsSplitFrames(line: string): boolean {
 }
 
 /** Spawns a run: one ffmpeg, or the joined pair when `frontArgs` is set. */
-export function spawnRun(ffmpegPath: string, cmd: RunCommand): ChildProcess {
-  if (!cmd.frontArgs) return spawn(ffmpegPath, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnRun(ffmpegPath: string, cmd: RunCommand, onError: (err: Error) => void): ChildProcess {
+  if (!cmd.frontArgs) return spawnChild(ffmpegPath, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] }, onError);
   // JoinedRun implements the part of ChildProcess the supervisor and terminate() use (stdout, stderr, kill, exitCode,
   // signalCode, 'error' / 'exit' / 'close'), so the supervisor needs no second code path.
-  return new JoinedRun(ffmpegPath, cmd.frontArgs, cmd.args) as unknown as ChildProcess;
+  const run = new JoinedRun(ffmpegPath, cmd.frontArgs, cmd.args);
+  run.on('error', onError);
+  return run as unknown as ChildProcess;
 }
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
@@ -55,8 +58,9 @@ class JoinedRun extends EventEmitter {
 
   constructor(ffmpegPath: string, frontArgs: string[], backArgs: string[]) {
     super();
-    this.#front = spawn(ffmpegPath, frontArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.#back = spawn(ffmpegPath, backArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Both die with Vigil (setpriv --pdeathsig), like a single run's ffmpeg.
+    this.#front = spawn(...tiedCommand(ffmpegPath, frontArgs), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#back = spawn(...tiedCommand(ffmpegPath, backArgs), { stdio: ['pipe', 'pipe', 'pipe'] });
     this.stdout = this.#back.stdout!;
     // A dying second ffmpeg closes its stdin under the joiner: that is an exit to report, not a crash.
     this.#back.stdin!.on('error', () => undefined);

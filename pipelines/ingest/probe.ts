@@ -5,7 +5,7 @@
 // ffprobe is spawned directly: fluent-ffmpeg's ffprobe() parses streams and format only, not packets, and the
 // same single connection gives all three answers. Probing runs once per camera (its result is cached across
 // restarts) so a reconnect costs one connection, not two.
-import { spawn } from 'node:child_process';
+import { spawnChild } from './child.ts';
 import type { SourceInfo } from './args.ts';
 
 export interface ProbeOptions {
@@ -91,13 +91,12 @@ function parseRate(r: string | undefined): number | null {
 
 function run(cmd: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const child = spawnChild(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' }, (err) => (stderr += String(err)));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => (stderr += String(err)));
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });

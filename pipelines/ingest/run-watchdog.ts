@@ -36,18 +36,22 @@ export interface RunFacts {
   lastFrameAt: number | null;
 }
 
-/** Why the run must end now, or null while it makes progress. Reasons keep the "died before first frame" prefix. */
+/** Why the run must end now (what happened, then what to do), or null while it makes progress. */
 export function stallReason(f: RunFacts, limits: WatchdogLimits): string | null {
-  const prefix = f.firstFrameAt === null ? 'died before first frame: ' : '';
+  const started = f.firstFrameAt !== null;
   if (f.lastPacketAt === null) {
-    return f.now - f.spawnedAt >= limits.startSeconds * 1000 ? `${prefix}no data for ${fmt(limits.startSeconds)} s` : null;
+    return f.now - f.spawnedAt >= limits.startSeconds * 1000 ? noPicture(limits.startSeconds) : null;
   }
-  if (f.now - f.lastPacketAt >= limits.dataSeconds * 1000) return `${prefix}no data for ${fmt(limits.dataSeconds)} s`;
+  if (f.now - f.lastPacketAt >= limits.dataSeconds * 1000) return started ? `no data for ${fmt(limits.dataSeconds)} s` : noPicture(limits.dataSeconds);
   if (f.now - (f.lastFrameAt ?? f.spawnedAt) >= limits.frameSeconds * 1000) {
-    return `${prefix}no frame decoded for ${fmt(limits.frameSeconds)} s while data flows`;
+    return started
+      ? `no frame decoded for ${fmt(limits.frameSeconds)} s while data flows`
+      : `data arrives but no picture was decoded in ${fmt(limits.frameSeconds)} s: check the camera's video codec settings`;
   }
   return null;
 }
+
+const noPicture = (s: number) => `no picture within ${fmt(s)} s of starting: check the URL is the camera's video stream`;
 
 function fmt(s: number): string {
   return String(Math.round(s * 10) / 10);

@@ -5,14 +5,13 @@
 // Consumes: camera/ingest/hls/recording config. Emits: 'frame' (Frame with PDT), 'state' (CameraSnapshot on every
 // state change), 'run' (a new run's first segment is in the fresh live playlist: players reload now).
 import type { ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import type { CameraConfig, HlsConfig, IngestConfig, RecordingConfig } from '../../config/schema.ts';
 import { scrub, secretsOf } from '../../config/redact.ts';
 import type { Logger } from '../log.ts';
+import { SafeEmitter } from '../safe-emitter.ts';
 import { buildFfmpegArgs, inputArgs, probeInputArgs, sourceKind, TESTSRC, type DecodeMode, type SourceInfo } from './args.ts';
-import { nextFailureCount, restartDelay } from '../backoff.ts';
-import { exitReason, LineTail } from './exit-reason.ts';
+import { classifyExit, failure, LineTail, type Failure } from './exit-reason.ts';
 import { FramePairer, JpegSplitter, LineSplitter, ShowinfoParser, type TimedJpeg } from './frame-stream.ts';
 import { FrameSlot } from './frame-slot.ts';
 import { LivePlaylist } from './live-playlist.ts';
@@ -21,10 +20,14 @@ import { PacketClock } from './packet-clock.ts';
 import { cameraHlsDir, cameraRecordingDir } from './paths.ts';
 import { PdtMapper } from './pdt.ts';
 import { probeSource } from './probe.ts';
+import { RestartPlan } from './restart-plan.ts';
+import type { RecordingIndex } from './recording-index.ts';
 import { RecordingKeeper } from './retention.ts';
 import { stallReason, watchdogLimits, type WatchdogLimits } from './run-watchdog.ts';
 import { InputStreamWatch, sourceChange, type SeenStream } from './source-change.ts';
-import type { CameraSnapshot, CameraState, CameraSupervisorEvents, Frame } from './types.ts';
+import { StateChangeLog } from './state-log.ts';
+import { videoPath } from './transcode.ts';
+import type { CameraSnapshot, CameraState, CameraSupervisorEvents, Frame, VideoPath } from './types.ts';
 
 export interface CameraSupervisorOptions {
   camera: CameraConfig;
@@ -33,6 +36,8 @@ export interface CameraSupervisorOptions {
   recording: RecordingConfig;
   dataDir: string;
   logger: Logger;
+  /** Where retired segments are indexed (the store, injected by the composition root). */
+  recordings: RecordingIndex;
 }
 
 /** SIGTERM lets ffmpeg close the playlist cleanly; past this grace it gets SIGKILL. */
@@ -75,7 +80,7 @@ interface Run {
   ticking: boolean;
 }
 
-export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
+export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
   readonly #o: CameraSupervisorOptions;
   readonly #log: Logger;
   readonly #secrets: string[];
@@ -90,30 +95,39 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
   #info: SourceInfo | null = null;
   #started = false;
   #closing: Promise<void> | null = null;
+  #stopRequested = false;
   #probeAbort: AbortController | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
-  #failures = 0;
+  readonly #plan: RestartPlan;
+  readonly #stateLog: StateChangeLog;
   #restarts = 0;
   #sampled = 0;
   #dropped = 0;
   #lastFramePdt: number | null = null;
   #lastPrune = 0;
   #slot = new FrameSlot();
+  #video: VideoPath | null = null;
   readonly #playlist: LivePlaylist;
   /** PDT shift of the last anchored run, to publish what ffmpeg wrote after the last tick (live-playlist.ts). */
   #lastShiftMs: number | null = null;
 
   constructor(opts: CameraSupervisorOptions) {
-    super();
+    const log = opts.logger.child({ camera: opts.camera.id });
+    super(log);
     this.#o = opts;
-    this.#log = opts.logger.child({ camera: opts.camera.id });
+    this.#log = log;
+    this.#plan = new RestartPlan(opts.ingest.backoff, opts.ingest.authBackoff);
+    this.#stateLog = new StateChangeLog(log, { detail: () => ({ stderr: this.#tail.lines().slice(-10) }) });
     this.#secrets = [opts.camera.source, ...(opts.camera.inputArgs ?? [])].flatMap(secretsOf);
     this.#hlsDir = cameraHlsDir(opts.dataDir, opts.camera.id);
     this.#playlist = new LivePlaylist(this.#hlsDir);
     this.#keeper = new RecordingKeeper({
+      camera: opts.camera.id,
       hlsDir: this.#hlsDir,
       recordingDir: cameraRecordingDir(opts.dataDir, opts.camera.id),
       recording: opts.recording,
+      index: opts.recordings,
+      logger: this.#log,
     });
     this.#decode = opts.camera.decode === 'keyframes' ? 'keyframes' : 'all';
     if (!opts.camera.enabled) this.#state = 'disabled';
@@ -127,6 +141,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
   }
 
   close(): Promise<void> {
+    this.#stopRequested = true; // set before #shutdown runs: its state changes are requested, not failures
     this.#closing ??= this.#shutdown();
     return this.#closing;
   }
@@ -145,6 +160,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       restarts: this.#restarts,
       decode: this.#decode,
       sampleInterval: c.sampleInterval,
+      video: this.#video,
     };
   }
 
@@ -169,18 +185,20 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
   async #launch(): Promise<void> {
     if (this.#closing) return;
     this.#setState('connecting', this.#reason);
+    const probeStart = Date.now();
     try {
       this.#info ??= await this.#probe();
     } catch (err) {
       const lines = String((err as { stderr?: string }).stderr ?? (err as Error).message).split('\n').map((l) => this.#scrub(l));
       lines.forEach((l) => l && this.#tail.push(l));
-      return this.#retry(exitReason({ code: 1, signal: null, hadFrame: false, stderr: [...lines, (err as Error).message] }), 0);
+      const facts = { code: 1, signal: null, hadFrame: false, stderr: [...lines, (err as Error).message], elapsedMs: Date.now() - probeStart };
+      return this.#retry(classifyExit({ ...facts, ...this.#answerTimeout() }), 0);
     }
     if (this.#closing) return;
     try {
       await this.#spawnRun(this.#info);
     } catch (err) {
-      this.#retry(`could not start ffmpeg: ${this.#scrub((err as Error).message)}`, 0);
+      this.#retry(failure('spawn', `could not start ffmpeg: ${this.#scrub((err as Error).message)}`, 'check ingest.ffmpegPath and the data folder'), 0);
     }
   }
 
@@ -216,14 +234,17 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     const { camera, ingest, hls } = this.#o;
     const built = buildFfmpegArgs({ camera, ingest, hls, hlsDir: this.#hlsDir, startNumber, info });
     this.#decode = built.decode;
+    this.#video = videoPath(info, built.encode, camera);
+    if (this.#video.reason && this.#video.codec === 'hevc') this.#log.warn(this.#video.reason);
     const no = ++this.#runNo;
-    const child = spawnRun(ingest.ffmpegPath, built);
+    const stderr = new LineTail(40);
+    const child = spawnRun(ingest.ffmpegPath, built, (err) => stderr.push(this.#scrub(String(err))));
     const clock = new PacketClock();
     const run: Run = {
       no, child, startNumber, spawnedAt: Date.now(), firstFrameAt: null, lastFrameAt: null, seq: 0,
       info, clock, limits: watchdogLimits(ingest.stallTimeout, camera.sampleInterval, info.gopSeconds),
       mapper: new PdtMapper(startNumber, clock), pending: [], announced: false, sweptTo: startNumber,
-      stderr: new LineTail(40), stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0, splitFrames: 0,
+      stderr, stopReason: null, ticking: false, decode: built.decode, lastPts: null, longGaps: 0, splitFrames: 0,
       closed: new Promise((resolve) => child.once('close', () => resolve())),
       timer: setInterval(() => void this.#tick(run), TICK_MS),
       unwatch: this.#playlist.watch(() => void this.#tick(run)),
@@ -259,7 +280,6 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
         }
       }
     });
-    run.child.once('error', (err) => run.stderr.push(this.#scrub(String(err))));
     run.child.once('close', (code, signal) => this.#onClose(run, code, signal));
   }
 
@@ -338,7 +358,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     };
     this.#lastFramePdt = frame.pdt;
     this.#slot.put(frame);
-    this.#safeEmit('frame', frame);
+    this.emit('frame', frame);
   }
 
   /** Reads the live playlist (PDT anchor, announce the run, retire segments) and runs the stall watchdog. */
@@ -362,7 +382,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
           if (first !== null && f.info.seconds < first - 0.001) this.#dropped++; // not in the video, time guessed
           else this.#emitFrame(run, f);
         }
-        this.#safeEmit('run', this.snapshot());
+        this.emit('run', this.snapshot());
       }
       if (run.announced && pl.mediaSequence > run.sweptTo) {
         run.sweptTo = pl.mediaSequence;
@@ -385,7 +405,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     const reason = stallReason({ ...run, now: Date.now(), lastPacketAt: run.clock.lastPacketAt }, run.limits);
     if (!reason) return;
     run.stopReason = reason;
-    this.#log.warn({ run: run.no }, `stall watchdog: ${run.stopReason}`);
+    this.#log.debug({ run: run.no }, `stall watchdog: ${run.stopReason}`); // the state log reports it, rate-limited
     void terminate(run.child, KILL_GRACE_MS);
   }
 
@@ -396,21 +416,28 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     if (run !== this.#run) return;
     this.#run = null;
     if (this.#closing) return; // an exit we caused by close(): nothing to report
-    const reason = run.stopReason ?? exitReason({ code, signal, hadFrame: run.firstFrameAt !== null, stderr: run.stderr.lines() });
+    const facts = { code, signal, hadFrame: run.firstFrameAt !== null, stderr: run.stderr.lines(), elapsedMs: Date.now() - run.spawnedAt };
+    const ended = run.stopReason ? failure('restart', run.stopReason) : classifyExit({ ...facts, ...this.#answerTimeout() });
     // A camera can come back from a reboot with another codec or size: a run that read packets but never decoded a
     // frame probes again (one that never connected does not: a reconnect stays one connection).
     // Facts a run taught (#checkGop, #joinSlices) replaced #info and are kept.
     if (run.firstFrameAt === null && run.clock.packets > 0 && this.#info === run.info) this.#info = null;
-    if (run.firstFrameAt === null) this.#log.warn({ run: run.no, code, signal, stderr: run.stderr.lines().slice(-15) }, reason);
-    else this.#log.info({ run: run.no, code, signal }, `camera offline: ${reason}`);
-    this.#retry(reason, run.firstFrameAt === null ? 0 : Date.now() - run.firstFrameAt);
+    // The state log reports it (rate-limited); this line keeps each run's details for debugging.
+    this.#log.debug({ run: run.no, code, signal, stderr: run.stderr.lines().slice(-15) }, `ffmpeg run ended: ${ended.what}`);
+    this.#retry(ended, run.firstFrameAt === null ? 0 : Date.now() - run.firstFrameAt);
   }
 
-  #retry(reason: string, liveMs: number): void {
+  /** RTSP sources end with a misleading message when the camera never answers; the timeout tells it apart. */
+  #answerTimeout(): { answerTimeoutMs?: number } {
+    const { camera, ingest } = this.#o;
+    return !camera.inputArgs && sourceKind(camera.source) === 'rtsp' ? { answerTimeoutMs: ingest.rtspTimeout * 1000 } : {};
+  }
+
+  #retry(f: Failure, liveMs: number): void {
     if (this.#closing) return;
-    this.#setState('offline', reason);
-    this.#failures = nextFailureCount(this.#o.ingest.backoff, this.#failures, liveMs);
-    const delay = restartDelay(this.#o.ingest.backoff, this.#failures);
+    const step = this.#plan.next(f, liveMs);
+    this.#setState('offline', step.reason);
+    const delay = step.delayMs;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       this.#restarts++;
@@ -430,6 +457,7 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
       await run.closed;
       await this.#playlist.settled();
     }
+    await this.#keeper.close(); // a sweep in flight finishes before the store closes
     if (this.#state !== 'disabled') this.#setState('offline', 'stopped');
     this.removeAllListeners();
   }
@@ -438,16 +466,8 @@ export class CameraSupervisor extends EventEmitter<CameraSupervisorEvents> {
     if (state === this.#state && reason === this.#reason) return;
     this.#state = state;
     this.#reason = reason === null ? null : this.#scrub(reason);
-    this.#safeEmit('state', this.snapshot());
-  }
-
-  /** A throwing listener must never break the supervisor's loop. */
-  #safeEmit<K extends keyof CameraSupervisorEvents>(event: K, ...args: CameraSupervisorEvents[K]): void {
-    try {
-      (this.emit as (e: K, ...a: CameraSupervisorEvents[K]) => boolean)(event, ...args);
-    } catch (err) {
-      this.#log.error({ err: this.#scrub(String(err)), event }, 'listener threw');
-    }
+    this.#stateLog.change(state, this.#reason, this.#stopRequested);
+    this.emit('state', this.snapshot());
   }
 
   #scrub(text: string): string {

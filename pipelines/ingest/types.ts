@@ -34,6 +34,17 @@ export interface CameraSnapshot {
   restarts: number;
   decode: 'keyframes' | 'all';
   sampleInterval: number;
+  /** How the live video reaches browsers (copied or transcoded, and why); absent or null until the source is probed. */
+  video?: VideoPath | null;
+}
+
+/** How the live HLS is made: the camera's H.264 copied, or re-encoded to H.264 here (CPU; see `reason`). */
+export interface VideoPath {
+  mode: 'copy' | 'transcode';
+  /** Source codec as ffprobe names it (h264, hevc, mjpeg); null for the raw synthetic source. */
+  codec: string | null;
+  /** Why it is transcoded and roughly what it costs, for operators; null when copied. */
+  reason: string | null;
 }
 
 export interface CameraSupervisorEvents {

@@ -1,12 +1,13 @@
-// What each model family needs from the rest of Vigil: its grid factor and the frame its coordinates are in.
-// Facts: /work/shared/design/vlm-formats.md (Qwen2.5-VL answers in pixels of the image it received,
-// Qwen3-VL and Gemini in 0..1000; Gemini puts y first under `box_2d`).
-import type { CoordinateFrame, ModelFamily } from '../engine/types.ts';
+// What each model family's answers look like: the keys it writes boxes and points under and their axis
+// order. Its grid factor and coordinate frame are engine facts (pipelines/engine/families.ts), merged in
+// here so the vlm stage reads one table.
+// Facts: /work/shared/design/vlm-formats.md (Gemini puts y first under `box_2d`).
+import { FAMILY_FACTS, type FamilyFacts } from '../engine/families.ts';
+import type { ModelFamily } from '../engine/types.ts';
 
-export interface FamilyTraits {
-  coordinateFrame: CoordinateFrame;
-  /** Patch size x spatial merge of the vision encoder. */
-  gridFactor: number;
+export { FAMILY_NAMES, isModelFamily } from '../engine/families.ts';
+
+export interface FamilyTraits extends FamilyFacts {
   /** Keys the family writes boxes and points under; its own keys carry its own axis order. */
   boxKey: 'bbox_2d' | 'box_2d';
   pointKey: 'point_2d' | 'point';
@@ -14,16 +15,15 @@ export interface FamilyTraits {
   yFirst: boolean;
 }
 
-export const FAMILIES: Readonly<Record<ModelFamily, FamilyTraits>> = Object.freeze({
-  'qwen2.5-vl': { coordinateFrame: 'pixels', gridFactor: 28, boxKey: 'bbox_2d', pointKey: 'point_2d', yFirst: false },
-  'qwen3-vl': { coordinateFrame: 'norm1000', gridFactor: 32, boxKey: 'bbox_2d', pointKey: 'point_2d', yFirst: false },
-  // Gemini takes any size; 28 keeps a frame prepared for Qwen2.5-VL usable as is. Its points,
-  // `{"point": [y, x]}` in 0..1000, follow its box order (inferred from Gemini's pointing docs).
-  gemini: { coordinateFrame: 'norm1000', gridFactor: 28, boxKey: 'box_2d', pointKey: 'point', yFirst: true },
-});
+type Format = Omit<FamilyTraits, keyof FamilyFacts>;
 
-export const FAMILY_NAMES = Object.keys(FAMILIES) as ModelFamily[];
+const FORMATS: Record<ModelFamily, Format> = {
+  'qwen2.5-vl': { boxKey: 'bbox_2d', pointKey: 'point_2d', yFirst: false },
+  'qwen3-vl': { boxKey: 'bbox_2d', pointKey: 'point_2d', yFirst: false },
+  // Gemini's points, `{"point": [y, x]}` in 0..1000, follow its box order (inferred from its pointing docs).
+  gemini: { boxKey: 'box_2d', pointKey: 'point', yFirst: true },
+};
 
-export function isModelFamily(s: string): s is ModelFamily {
-  return Object.hasOwn(FAMILIES, s);
-}
+export const FAMILIES: Readonly<Record<ModelFamily, FamilyTraits>> = Object.freeze(
+  Object.fromEntries(Object.entries(FORMATS).map(([f, fmt]) => [f, { ...FAMILY_FACTS[f as ModelFamily], ...fmt }])) as Record<ModelFamily, FamilyTraits>,
+);

@@ -3,6 +3,11 @@
 // the token cap. Rather than patch the text and retry JSON.parse (supervision's repair keeps only what
 // precedes the last `}`), this parses once and, when the text stops or breaks, keeps every container
 // read so far, marking those that never closed. Callers keep only the objects that did close.
+// Nesting is capped at MAX_DEPTH: model text can hold thousands of brackets (a repetition loop), and no
+// answer shape is deeper than a few levels; reading stops at the cap and keeps what parsed.
+
+/** Deepest nesting read; real answers use about four levels. */
+export const MAX_DEPTH = 64;
 
 /** Objects and arrays whose closing bracket never came (the text was cut or broke inside them). */
 const incomplete = new WeakSet<object>();
@@ -16,7 +21,8 @@ export function readJsonValues(text: string): unknown[] {
   // Constrained answers are plain JSON: take the fast path first.
   try {
     const v: unknown = JSON.parse(text);
-    if (typeof v === 'object' && v !== null) return [v];
+    // Too deep for the callers' walks: read it again with the capped reader below.
+    if (typeof v === 'object' && v !== null && !deeperThan(v, MAX_DEPTH)) return [v];
   } catch {
     /* not plain JSON */
   }
@@ -34,6 +40,18 @@ export function fencedBodies(text: string): string[] {
   const re = /```[A-Za-z0-9_-]*[^\S\n]*\n?([\s\S]*?)(?:```|$)/g;
   for (const m of text.matchAll(re)) if (m[1]!.trim()) out.push(m[1]!);
   return out;
+}
+
+/** Whether `v` nests deeper than `max` containers (iterative: never recurses on model text). */
+function deeperThan(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (d > max) return true;
+    for (const c of Array.isArray(x) ? x : Object.values(x)) if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
+  }
+  return false;
 }
 
 function scanValues(text: string): unknown[] {
@@ -77,6 +95,8 @@ const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_$][\w$-]*/y;
 
 class Reader {
+  private depth = 0;
+
   constructor(
     readonly text: string,
     public pos: number,
@@ -91,10 +111,20 @@ class Reader {
     this.space();
     const c = this.text[this.pos];
     if (c === undefined) throw new Halt(this.pos);
-    if (c === '{') return this.object();
-    if (c === '[') return this.array();
+    if ((c === '{' || c === '[') && this.depth >= MAX_DEPTH) throw new Halt(this.pos);
+    if (c === '{') return this.nested(() => this.object());
+    if (c === '[') return this.nested(() => this.array());
     if (c === '"' || c === "'") return this.string();
     return this.scalar();
+  }
+
+  private nested<T>(read: () => T): T {
+    this.depth++;
+    try {
+      return read();
+    } finally {
+      this.depth--;
+    }
   }
 
   private object(): Record<string, unknown> {

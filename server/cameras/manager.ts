@@ -2,7 +2,6 @@
 // wire-safe values (CameraInfo, FrameEvent). Consumes the frozen config; emits `camera` on every state
 // change or new run, and `frame` for every sampled frame (with the JPEG, for in-process consumers).
 // A supervisor that throws on construction or start leaves its camera offline; the others run on.
-import type { EventEmitter } from 'node:events';
 import type { VigilConfig, CameraConfig } from '../../config/schema.ts';
 import type { CameraSnapshot, CameraSupervisorEvents, Frame } from '../../pipelines/ingest/types.ts';
 import type { CameraSupervisorOptions } from '../../pipelines/ingest/supervisor.ts';
@@ -12,19 +11,20 @@ import type { Logger } from '../log.ts';
 import { SafeEmitter } from '../../pipelines/safe-emitter.ts';
 
 /** The part of pipelines/ingest CameraSupervisor the server relies on. */
-export interface Supervisor extends EventEmitter<CameraSupervisorEvents> {
+export interface Supervisor {
+  on<K extends keyof CameraSupervisorEvents>(event: K, fn: (...args: CameraSupervisorEvents[K]) => void): unknown;
   start(): void;
   close(): Promise<void>;
   snapshot(): CameraSnapshot;
   stderrTail(): string[];
 }
 
-export type SupervisorOptions = CameraSupervisorOptions;
+/** What the manager knows from the config; the factory adds the store's recording index. */
+export type SupervisorOptions = Omit<CameraSupervisorOptions, 'recordings'>;
 
 export type SupervisorFactory = (opts: SupervisorOptions) => Supervisor;
 
 export interface CameraManagerEvents {
-  [k: string]: unknown[];
   camera: [CameraInfo];
   frame: [Frame];
 }
@@ -125,8 +125,6 @@ export class CameraManager extends SafeEmitter<CameraManagerEvents> {
         logger: this.log,
       });
       slot.supervisor = sup;
-      // An 'error' event without a listener would throw inside the supervisor; report it instead.
-      (sup as EventEmitter).on('error', (err: unknown) => logger.error({ err }, 'camera supervisor error'));
       sup.on('state', (snap) => this.emit('camera', toCameraInfo(snap, slot.secrets, slot.hlsRun)));
       sup.on('run', (snap) => {
         slot.hlsRun = snap.run;
@@ -169,6 +167,7 @@ export function toCameraInfo(s: CameraSnapshot, secrets: readonly string[] = [],
     hls: hlsUrl(s.id),
     sampleInterval: s.sampleInterval,
     decode: s.decode,
+    video: s.video ? { ...s.video, reason: s.video.reason === null ? null : scrub(s.video.reason, secrets) } : null,
   };
 }
 

@@ -1,10 +1,16 @@
-// `vigil serve`: load the config, start ingest + HTTP + sockets, print the dashboard URL, and shut
-// down cleanly on SIGINT/SIGTERM (a second signal, or a shutdown that hangs, forces the exit).
+// `vigil serve`: load the config, lock the data folder (one Vigil per folder) and end what a crashed Vigil left
+// running there, start ingest + HTTP + sockets, print the dashboard URL, and shut down cleanly on SIGINT/SIGTERM,
+// or when npm that launched it is gone (npx does not forward SIGTERM). A second signal, or a shutdown that hangs,
+// forces the exit.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, parseCameraFlag } from '../../config/load.ts';
 import { startServer, DEFAULT_CLIENT_DIR } from '../app.ts';
 import { rootLogger } from '../log.ts';
+import { acquireDataLock } from '../lifecycle/data-lock.ts';
+import { endLeftovers } from '../lifecycle/leftovers.ts';
+import { launchedByNpm, watchLauncher } from '../lifecycle/parent-watch.ts';
+import { checkFfmpeg } from '../../pipelines/ingest/ffmpeg-version.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -22,7 +28,13 @@ export async function run(opts: ServeOptions): Promise<void> {
     ...(opts.config ? { file: opts.config } : {}),
     overrides: { port: opts.port, host: opts.host, dataDir: opts.data, cameras },
   });
+  // Every camera needs ffmpeg 5.1+: refuse now, with how to fix it, rather than fail each camera forever.
+  if (config.cameras.some((c) => c.enabled)) await checkFfmpeg(config.ingest.ffmpegPath);
   mkdirSync(config.server.dataDir, { recursive: true });
+  const lock = acquireDataLock(config.server.dataDir);
+  if (lock.tookOverFrom) rootLogger.warn({ pid: lock.tookOverFrom.pid, since: lock.tookOverFrom.since }, 'took over the data folder lock of a Vigil that is gone (crashed or killed)');
+  const ended = await endLeftovers(config.server.dataDir);
+  if (ended.length) rootLogger.warn({ pids: ended }, `ended ${ended.length} ffmpeg process(es) an earlier Vigil left running in the data folder`);
   if (!existsSync(join(DEFAULT_CLIENT_DIR, 'index.html'))) {
     console.warn('vigil: the dashboard is not built (client/dist is missing): run `npm run build:client`. The API still works.');
   }
@@ -30,24 +42,30 @@ export async function run(opts: ServeOptions): Promise<void> {
   try {
     server = await startServer(config);
   } catch (err) {
+    lock.release();
     throw explainListenError(err as NodeJS.ErrnoException, config.server.host, config.server.port);
   }
   console.log(`Vigil dashboard: ${server.url}`);
 
+  // A closed stdout/stderr (the terminal or pipe went away with the launcher) must not crash the shutdown.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   let signalled = false;
-  const onSignal = (sig: NodeJS.Signals) => {
+  let stopWatching = () => {};
+  const onSignal = (sig: NodeJS.Signals | 'launcher gone', why?: string) => {
     if (signalled) {
       console.error(`vigil: ${sig} again, exiting now`);
       process.exit(1);
     }
     signalled = true;
-    rootLogger.info({ signal: sig }, 'stopping');
+    stopWatching();
+    rootLogger.info({ signal: sig, ...(why ? { why } : {}) }, 'stopping');
     setTimeout(() => {
       console.error('vigil: shutdown took too long, exiting');
       process.exit(1);
     }, FORCE_EXIT_MS).unref();
     server.close().then(
       () => {
+        lock.release();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         process.exitCode = 0;
@@ -60,6 +78,7 @@ export async function run(opts: ServeOptions): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  if (launchedByNpm()) stopWatching = watchLauncher((why) => onSignal('launcher gone', why));
 }
 
 function explainListenError(err: NodeJS.ErrnoException, host: string, port: number): Error {

@@ -8,6 +8,7 @@ import type { VigilConfig } from '../../config/schema.ts';
 import { resolveModelFiles } from '../../pipelines/engine/models.ts';
 import { NATIVE_DIR } from '../../pipelines/engine/bridge.ts';
 import type { EngineError } from '../../pipelines/engine/types.ts';
+import { ffmpegVersionCheck, transcodeCheck } from './ingest-checks.ts';
 
 const run = promisify(execFile);
 
@@ -90,7 +91,8 @@ const toolCheck = (name: string, pick: (c: Readonly<VigilConfig>) => string): Ch
   },
 });
 
-export const ffmpegCheck = toolCheck('ffmpeg', (c) => c.ingest.ffmpegPath);
+/** ffmpeg must also be new enough (5.1+): the ingest-owned check says so, with the version it found. */
+export const ffmpegCheck: Check = ffmpegVersionCheck;
 export const ffprobeCheck = toolCheck('ffprobe', (c) => c.ingest.ffprobePath);
 
 const NEEDED: Array<{ kind: 'encoders' | 'filters' | 'muxers'; names: string[] }> = [
@@ -203,5 +205,5 @@ export const engineBridgeCheck: Check = {
 };
 
 export function defaultChecks(): Check[] {
-  return [configCheck, ffmpegCheck, ffprobeCheck, ffmpegFeaturesCheck, dataDirCheck, dashboardCheck, chromiumCheck, modelFilesCheck, engineBridgeCheck];
+  return [configCheck, ffmpegCheck, ffprobeCheck, ffmpegFeaturesCheck, dataDirCheck, dashboardCheck, chromiumCheck, modelFilesCheck, engineBridgeCheck, transcodeCheck()];
 }

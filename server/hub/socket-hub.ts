@@ -6,7 +6,7 @@ import { Server } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../wire.ts';
 import { toFrameEvent, type CameraManager } from '../cameras/manager.ts';
 import type { Logger } from '../log.ts';
-import { sameOrigin } from '../http/origin.ts';
+import type { RequestGuard } from '../http/request-guard.ts';
 
 export type VigilIo = Server<ClientToServerEvents, ServerToClientEvents>;
 
@@ -20,13 +20,19 @@ export class SocketHub {
     http: HttpServer,
     private readonly cameras: CameraManager,
     private readonly log: Logger,
+    guard: RequestGuard,
   ) {
     // destroyUpgrade: false leaves other upgrade paths (/api/stream) to their own handler.
     this.io = new Server(http, {
       serveClient: false,
       destroyUpgrade: false,
       cors: { origin: false },
-      allowRequest: (req, done) => done(null, sameOrigin(req)),
+      // Long-polling requests never reach fastify's hooks: the same guard runs here (upgrades already
+      // passed it in the server's first upgrade listener). engine.io answers 403 with this message.
+      allowRequest: (req, done) => {
+        const refused = guard.check(req.headers);
+        done(refused ? `${refused.code}: ${refused.message}` : null, !refused);
+      },
     });
     this.io.on('connection', (socket) => {
       socket.emit('cameras', this.cameras.list());

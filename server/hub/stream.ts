@@ -1,76 +1,143 @@
 // `/api/stream`: the same camera and frame events as plain JSON over a websocket (StreamMessage),
 // for integrations that do not speak socket.io. `?camera=<id>` limits it to one camera.
-// A client that falls behind (large send buffer) skips frame events, never camera state.
+// - Liveness: the server pings every `heartbeatMs`; a client that has not answered the previous ping
+//   is terminated (a peer that vanished without a FIN would otherwise be written to forever).
+// - Slow clients: no message is written while a client's send buffer is above `slowClientBytes`.
+//   Frame events are then skipped (the next one supersedes them); camera states are held back, the
+//   latest per camera, and sent once the buffer drains: memory per client stays bounded and the
+//   client still ends up with every camera's current state.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
-import type { StreamMessage } from '../wire.ts';
+import type { CameraInfo, StreamMessage } from '../wire.ts';
 import { toFrameEvent, type CameraManager } from '../cameras/manager.ts';
 import type { Logger } from '../log.ts';
-import { sameOrigin } from '../http/origin.ts';
+import { Errors, refuseUpgrade } from '../http/errors.ts';
 
 export const STREAM_PATH = '/api/stream';
-const SLOW_CLIENT_BYTES = 256 * 1024;
+
+export interface StreamOptions {
+  /** Ping interval; a client missing one ping is dropped (default 15 s). */
+  heartbeatMs?: number;
+  /** Send-buffer bound above which nothing more is written to a client (default 256 KiB). */
+  slowClientBytes?: number;
+}
+
+interface Client {
+  filter: string | null;
+  alive: boolean;
+  /** Latest camera state per camera not yet written because the client was behind. */
+  pending: Map<string, CameraInfo>;
+  /** Retries the held-back states while the client drains its buffer. */
+  retry: NodeJS.Timeout | null;
+}
+
+const RETRY_MS = 200;
 
 export class EventStream {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
-  private readonly filters = new Map<WebSocket, string | null>();
+  private readonly clients = new Map<WebSocket, Client>();
   private readonly unsubscribe: Array<() => void>;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly slowBytes: number;
 
   constructor(
     private readonly cameras: CameraManager,
     private readonly log: Logger,
+    opts: StreamOptions = {},
   ) {
+    this.slowBytes = opts.slowClientBytes ?? 256 * 1024;
     this.unsubscribe = [
-      cameras.on('camera', (camera) => this.broadcast(camera.id, { type: 'camera', camera }, false)),
-      cameras.on('frame', (f) => this.broadcast(f.camera, { type: 'frame', ...toFrameEvent(f) }, true)),
+      cameras.on('camera', (camera) => this.broadcastState(camera)),
+      cameras.on('frame', (f) => this.broadcastFrame(f.camera, { type: 'frame', ...toFrameEvent(f) })),
     ];
+    this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs ?? 15_000);
+    this.heartbeat.unref();
   }
 
-  /** Handles an HTTP upgrade for STREAM_PATH; answers 404 for an unknown camera filter. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-    if (!sameOrigin(req)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n' +
-        JSON.stringify({ error: { status: 403, code: 'forbidden', message: 'cross-origin websocket refused' } }));
-      return;
-    }
+  readonly path = STREAM_PATH;
+
+  /** Handles an upgrade the request guard already passed; an unknown camera filter is a 404. */
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     const camera = url.searchParams.get('camera');
-    if (camera !== null && !this.cameras.has(camera)) {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n' +
-        JSON.stringify({ error: { status: 404, code: 'not_found', message: `no camera "${camera}"` } }));
-      return;
-    }
+    if (camera !== null && !this.cameras.has(camera)) return refuseUpgrade(socket, Errors.NOT_FOUND(`no camera "${camera}"`));
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.filters.set(ws, camera);
-      ws.on('close', () => this.filters.delete(ws));
+      const client: Client = { filter: camera, alive: true, pending: new Map(), retry: null };
+      this.clients.set(ws, client);
+      ws.on('close', () => {
+        if (client.retry) clearTimeout(client.retry);
+        this.clients.delete(ws);
+      });
       ws.on('error', (err) => this.log.debug({ err }, 'stream client error'));
+      ws.on('pong', () => (client.alive = true));
       ws.on('message', () => undefined); // nothing to receive; keeps the socket flowing
       const cams = this.cameras.list().filter((c) => camera === null || c.id === camera);
-      this.send(ws, { type: 'hello', cameras: cams });
+      ws.send(JSON.stringify({ type: 'hello', cameras: cams } satisfies StreamMessage));
     });
   }
 
   close(): void {
+    clearInterval(this.heartbeat);
     for (const u of this.unsubscribe.splice(0)) u();
-    for (const ws of this.filters.keys()) ws.close(1001, 'server shutting down');
+    for (const c of this.clients.values()) if (c.retry) clearTimeout(c.retry);
+    for (const ws of this.clients.keys()) ws.close(1001, 'server shutting down');
     // Clients that do not answer the close handshake promptly are cut.
-    const stragglers = [...this.filters.keys()];
+    const stragglers = [...this.clients.keys()];
     setTimeout(() => stragglers.forEach((ws) => ws.terminate()), 500).unref();
     this.wss.close();
   }
 
-  private broadcast(cameraId: string, msg: StreamMessage, volatile: boolean): void {
-    let text: string | null = null;
-    for (const [ws, filter] of this.filters) {
-      if (filter !== null && filter !== cameraId) continue;
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      if (volatile && ws.bufferedAmount > SLOW_CLIENT_BYTES) continue;
-      text ??= JSON.stringify(msg);
-      ws.send(text);
+  private beat(): void {
+    for (const [ws, c] of this.clients) {
+      if (!c.alive) {
+        this.log.debug('stream client missed a ping: dropped');
+        ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      ws.ping();
+      this.flush(ws, c);
     }
   }
 
-  private send(ws: WebSocket, msg: StreamMessage): void {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+  private broadcastFrame(cameraId: string, msg: StreamMessage): void {
+    let text: string | null = null;
+    for (const [ws, c] of this.clients) {
+      if (!this.wants(ws, c, cameraId)) continue;
+      this.flush(ws, c);
+      if (this.behind(ws)) continue;
+      ws.send((text ??= JSON.stringify(msg)));
+    }
+  }
+
+  private broadcastState(camera: CameraInfo): void {
+    for (const [ws, c] of this.clients) {
+      if (!this.wants(ws, c, camera.id)) continue;
+      c.pending.set(camera.id, camera);
+      this.flush(ws, c);
+    }
+  }
+
+  /** Writes held-back camera states while the client keeps up. */
+  private flush(ws: WebSocket, c: Client): void {
+    for (const [id, camera] of c.pending) {
+      if (this.behind(ws)) {
+        c.retry ??= setTimeout(() => {
+          c.retry = null;
+          if (ws.readyState === WebSocket.OPEN) this.flush(ws, c);
+        }, RETRY_MS);
+        return;
+      }
+      c.pending.delete(id);
+      ws.send(JSON.stringify({ type: 'camera', camera } satisfies StreamMessage));
+    }
+  }
+
+  private wants(ws: WebSocket, c: Client, cameraId: string): boolean {
+    return ws.readyState === WebSocket.OPEN && (c.filter === null || c.filter === cameraId);
+  }
+
+  private behind(ws: WebSocket): boolean {
+    return ws.bufferedAmount > this.slowBytes;
   }
 }

@@ -154,7 +154,6 @@ export async function run(): Promise<void> {
     minPixels: 3136,
     maxPixels: SIDE * SIDE,
     autoDownload: false,
-    log: () => undefined,
   });
   const [, startMs] = await timed(() => engine.start());
   console.log(`engine start (worker, model load, encoder warmup): ${f1(startMs)} ms; ${THREADS} threads; best of ${REPEAT}; load average ${loadavg().map(f2).join(' ')}`);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { CameraSchema, HlsSchema, IngestSchema, RecordingSchema } from '../../config/schema.ts';
 import { CameraSupervisor } from '../../pipelines/ingest/supervisor.ts';
+import { openSqliteStore, storeFileIn } from '../../pipelines/store/index.ts';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const MEASURE_S = Number(process.env.VIGIL_BENCH_INGEST_SECONDS ?? 20);
@@ -45,9 +46,11 @@ interface Measured {
 async function measure(decode: 'keyframes' | 'all', n: number, seconds: number): Promise<Measured> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-ingest-'));
   const logger = pino({ level: 'silent' });
+  const store = await openSqliteStore({ file: storeFileIn(dataDir) });
   const sups = Array.from({ length: n }, (_, i) => new CameraSupervisor({
     camera: CameraSchema.parse({ id: `b${i}`, source: SOURCE, sampleInterval: 1, decode }),
     ingest: IngestSchema.parse({}), hls: HlsSchema.parse({}), recording: RecordingSchema.parse({ enabled: false }), dataDir, logger,
+    recordings: store.recordings,
   }));
   let frames = 0;
   for (const s of sups) s.on('frame', () => frames++);
@@ -66,6 +69,7 @@ async function measure(decode: 'keyframes' | 'all', n: number, seconds: number):
     return { cores: used / wall / n, frames: (frames - f0) / wall / n, seconds: wall };
   } finally {
     await Promise.all(sups.map((s) => s.close()));
+    await store.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -26,7 +26,7 @@ function errorOf(fn: () => unknown): ConfigError {
 describe('config', () => {
   it('fills every default from the schema', () => {
     const cfg = validateConfig({ cameras: [{ id: 'a', source: 'testsrc' }] });
-    expect(cfg.server).toEqual({ host: '127.0.0.1', port: 8080, dataDir: 'data' });
+    expect(cfg.server).toEqual({ host: '127.0.0.1', port: 8080, dataDir: 'data', allowedHosts: [], allowedOrigins: [] });
     expect(cfg.cameras[0]).toMatchObject({ id: 'a', sampleInterval: 1, decode: 'auto', enabled: true });
     expect(cfg.hls.segmentSeconds).toBe(1);
     expect(Object.isFrozen(cfg.cameras[0])).toBe(true);
@@ -39,7 +39,7 @@ describe('config', () => {
   });
 
   it('rejects unknown keys and bad values with file, path and reason', () => {
-    const f = yamlFile('server:\n  prot: 80\ncameras:\n  - id: "bad id"\n    source: http://x/y\n    sampleInterval: -1\n    decode: sometimes\n');
+    const f = yamlFile('server:\n  prot: 80\ncameras:\n  - id: "bad id"\n    source: ftp://x/y\n    sampleInterval: -1\n    decode: sometimes\n');
     const e = errorOf(() => loadConfig({ file: f }));
     expect(e.message).toContain(f);
     const byPath = Object.fromEntries(e.issues.map((i) => [i.path, i.reason]));
@@ -56,6 +56,15 @@ describe('config', () => {
     // The watchdog judges packets and gives sampled frames 2 x sampleInterval: nothing contradicts here any more.
     const cfg = validateConfig({ ingest: { stallTimeout: 8 }, cameras: [{ id: 'a', source: 'testsrc', sampleInterval: 30 }] });
     expect(cfg.cameras[0]!.sampleInterval).toBe(30);
+  });
+
+  it('accepts host names and origins for the rebinding guard, and refuses URLs or paths in their place', () => {
+    const ok = validateConfig({ server: { allowedHosts: ['vigil.lan', '.example.com', '192.168.1.20', '[fd00::1]'], allowedOrigins: ['https://vigil.example.com', 'http://10.0.0.2:8080'] } });
+    expect(ok.server.allowedHosts).toHaveLength(4);
+    const e = errorOf(() => validateConfig({ server: { allowedHosts: ['http://vigil.lan'], allowedOrigins: ['https://vigil.example.com/'] } }));
+    const byPath = Object.fromEntries(e.issues.map((i) => [i.path, i.reason]));
+    expect(byPath['server.allowedHosts[0]']).toMatch(/without scheme or port/);
+    expect(byPath['server.allowedOrigins[0]']).toMatch(/no path/);
   });
 
   it('rejects duplicate camera ids', () => {

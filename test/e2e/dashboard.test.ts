@@ -1,7 +1,7 @@
 // The dashboard in Debian's Chromium against a real server and a real testsrc camera: video plays,
 // the overlay marker lands on the very frame that was sampled (proved with the burned-in frame
-// counter read from both the sampled JPEG and the presented video frame), live latency is measured,
-// and the page logs no errors.
+// counter read from both the sampled JPEG and the presented video frame), and the page logs no errors.
+// Live latency is reported here but bounded nowhere: `npm run bench dashboard` measures it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -32,8 +32,8 @@ describe('dashboard in Chromium', () => {
   const sampled = new Map<string, { counter: Promise<number | null>; arrivedAt: number; pdt: number }>();
 
   beforeAll(async () => {
-    buildDashboard();
-    server = await startTestServer({ cameras: [{ id: 'demo', name: 'Demo', source: 'testsrc', sampleInterval: 0.5 }] }, { real: true });
+    const clientDir = buildDashboard();
+    server = await startTestServer({ cameras: [{ id: 'demo', name: 'Demo', source: 'testsrc', sampleInterval: 0.5 }] }, { real: true, clientDir });
     server.cameras.on('frame', (f) => {
       sampled.set(`${f.run}:${f.seq}`, { counter: readCounter(f.jpeg), arrivedAt: Date.now(), pdt: f.pdt });
     });
@@ -137,7 +137,6 @@ describe('dashboard in Chromium', () => {
     expect(onScreen).not.toBeNull();
     expect(onScreen!).toBeLessThanOrEqual(latestSampled + 30);
     expect(onScreen!).toBeGreaterThan(latestSampled - 5 * 30);
-    expect(median(vsNode) + 200).toBeLessThan(3500);
 
     expect(browser.errors).toEqual([]);
   });

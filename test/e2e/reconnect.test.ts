@@ -1,7 +1,6 @@
 // The dashboard's socket provider across a server restart: it shows the outage, reconnects with
 // backoff, re-watches its rooms and refetches the cameras (state changed while it was away).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CLIENT_DIR } from '../../server/app.ts';
 import { buildDashboard, launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -10,9 +9,10 @@ const cameras = [{ id: 'gate', name: 'Gate', source: 'testsrc' }];
 describe('dashboard reconnect', () => {
   let browser: TestBrowser;
   let server: TestServer;
+  let clientDir: string;
   beforeAll(async () => {
-    buildDashboard();
-    server = await startTestServer({ cameras }, { clientDir: DEFAULT_CLIENT_DIR });
+    clientDir = buildDashboard();
+    server = await startTestServer({ cameras }, { clientDir });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -33,7 +33,7 @@ describe('dashboard reconnect', () => {
     await page.locator('#conn', { hasText: 'reconnecting' }).waitFor({ timeout: 5000 });
 
     // While the page is away the camera went offline: only a resync can tell it.
-    server = await startTestServer({ cameras }, { clientDir: DEFAULT_CLIENT_DIR, port });
+    server = await startTestServer({ cameras }, { clientDir, port });
     server.fakes.get('gate')!.setState({ state: 'offline', reason: 'changed while away' });
     await page.locator('#conn', { hasText: 'connected' }).waitFor({ timeout: 15_000 });
     await page.locator('.tile[data-camera="gate"] .badge', { hasText: 'offline' }).waitFor({ timeout: 5000 });

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeTextOnlyQwen2, writeTinyQwen25VL, writeTruncatedCopy, type ModelPair } from '../fixtures/gguf/index.ts';
 import { loadBridge } from '../../pipelines/engine/bridge.ts';
 import { bridgeGrammar } from '../../pipelines/engine/grammar.ts';
+import { checkModelPair } from '../../pipelines/engine/gguf-check.ts';
 import { LocalEngine } from '../../pipelines/engine/local.ts';
 import { DEFAULT_MODEL, pullDefaultModels, resolveModelFiles } from '../../pipelines/engine/models.ts';
 import { EngineError } from '../../pipelines/engine/types.ts';
@@ -53,6 +54,20 @@ describe('model pair checks', () => {
     const e = await startError(good.model, other.mmproj);
     expect(e.code).toBe('PROJECTOR_MISMATCH');
     expect(e.message).toMatch(/width 48 .* width 64/);
+  });
+
+  it('refuses a projector of another family (Qwen2-VL, 0..1000 boxes) instead of mapping its boxes as Qwen2.5-VL pixels', async () => {
+    const qwen2 = writeTinyQwen25VL(join(dir, 'qwen2vl'), { projectorType: 'qwen2vl_merger', name: 'qwen2vl' });
+    const e = await startError(good.model, qwen2.mmproj);
+    expect(e.code).toBe('PROJECTOR_MISMATCH');
+    expect(e.message).toMatch(/"qwen2vl_merger" projector from Qwen2-VL .*0\.\.1000.*Qwen2\.5-VL/);
+    expect(e.hint).toMatch(/engine\.kind: openai/);
+    const odd = writeTinyQwen25VL(join(dir, 'odd'), { projectorType: 'llava', name: 'odd' });
+    expect((await startError(good.model, odd.mmproj)).message).toMatch(/"llava" projector; the local engine takes qwen2\.5vl_merger/);
+  });
+
+  it('derives the family and coordinate frame from the projector', async () => {
+    expect(await checkModelPair(good.model, good.mmproj)).toMatchObject({ family: 'qwen2.5-vl', projectorType: 'qwen2.5vl_merger' });
   });
 
   it('PROJECTOR_MISMATCH when the projector is a text model', async () => {

@@ -24,12 +24,12 @@ describe('source kinds and input args', () => {
 
   it('rtsp: tcp and the socket timeout in microseconds', () => {
     const a = inputArgs(cam({ source: 'rtsp://h/x' }), IngestSchema.parse({ rtspTimeout: 2.5 }));
-    expect(a).toEqual(['-rtsp_transport', 'tcp', '-timeout', '2500000', '-i', 'rtsp://h/x']);
+    expect(a).toEqual(['-protocol_whitelist', 'tcp,udp,rtp,srtp,tls', '-rtsp_transport', 'tcp', '-timeout', '2500000', '-i', 'rtsp://h/x']);
   });
 
   it('v4l2 asks for mjpeg; files loop in real time; testsrc is lavfi testsrc2', () => {
     expect(inputArgs(cam({ source: '/dev/video0' }), ingest)).toEqual(['-f', 'v4l2', '-input_format', 'mjpeg', '-i', '/dev/video0']);
-    expect(inputArgs(cam({ source: 'a.mp4' }), ingest)).toEqual(['-stream_loop', '-1', '-re', '-i', 'a.mp4']);
+    expect(inputArgs(cam({ source: 'a.mp4' }), ingest)).toEqual(['-protocol_whitelist', 'file', '-stream_loop', '-1', '-re', '-i', 'a.mp4']);
     expect(inputArgs(cam({ source: 'testsrc' }), ingest).join(' ')).toMatch(/^-re -f lavfi -i testsrc2=size=1280x720:rate=30$/);
   });
 

@@ -9,6 +9,7 @@ import { CameraSupervisor as Supervisor } from '../../pipelines/ingest/superviso
 import { ShowinfoParser } from '../../pipelines/ingest/frame-stream.ts';
 import type { CameraSnapshot, Frame } from '../../pipelines/ingest/types.ts';
 import type { CameraState } from '../../server/wire.ts';
+import { lazyRecordingIndex } from '../support/store.ts';
 
 export interface Harness {
   sup: CameraSupervisor;
@@ -27,6 +28,8 @@ export function makeSupervisor(dataDir: string, camera: Record<string, unknown>,
     recording: RecordingSchema.parse({}),
     dataDir,
     logger,
+    // A real SQLite store in the test data folder, opened on first use and left open until the test process ends.
+    recordings: lazyRecordingIndex(dataDir),
   });
   const h: Harness = { sup, logs, states: [], frames: [] };
   sup.on('state', (s) => h.states.push(s));
@@ -83,7 +86,7 @@ export interface DecodedFrame {
 /** Decodes every frame of an HLS segment to small RGB pictures with its offset from the segment start. */
 export function decodeSegment(path: string, width = 320, height = 180): DecodedFrame[] {
   const r = spawnSync('ffmpeg', ['-hide_banner', '-nostdin', '-copyts', '-i', path, '-vf', `showinfo=checksum=0,scale=${width}:${height}`,
-    // passthrough: the k-th picture out must be the k-th showinfo frame (rawvideo would otherwise be made constant-rate).
+    // passthrough: one picture per decoded frame (the rawvideo default pads variable-rate video to a 25 fps grid).
     '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 30 });
   const parser = new ShowinfoParser();
   const times: number[] = [];

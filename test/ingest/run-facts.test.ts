@@ -127,7 +127,8 @@ describe('stall watchdog', () => {
   it('no packet for stallTimeout ends the run; so does a decoder that stopped while packets flow', () => {
     const limits = watchdogLimits(8, 1, 1);
     expect(stallReason({ ...base, now: 8000 }, limits)).toBeNull(); // probing: up to one GOP more before packets show
-    expect(stallReason({ ...base, now: 9000 }, limits)).toBe('died before first frame: no data for 9 s');
+    expect(stallReason({ ...base, now: 9000 }, limits)).toBe("no picture within 9 s of starting: check the URL is the camera's video stream");
+    expect(stallReason({ ...base, now: 11_000, lastPacketAt: 10_900 }, limits)).toMatch(/^data arrives but no picture was decoded in 10 s/);
     expect(stallReason({ ...base, now: 20_000, firstFrameAt: 1, lastFrameAt: 11_000, lastPacketAt: 12_000 }, limits)).toBe('no data for 8 s');
     expect(limits.frameSeconds).toBe(10);
     expect(stallReason({ ...base, now: 21_000, firstFrameAt: 1, lastFrameAt: 11_000, lastPacketAt: 20_900 }, limits)).toBe('no frame decoded for 10 s while data flows');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IngestSchema } from '../../config/schema.ts';
 import { nextFailureCount, restartDelay } from '../../pipelines/backoff.ts';
-import { exitReason, LineTail } from '../../pipelines/ingest/exit-reason.ts';
+import { classifyExit, exitReason, LineTail, reasonOf } from '../../pipelines/ingest/exit-reason.ts';
 import { FramePairer, JpegSplitter, LineSplitter, ShowinfoParser } from '../../pipelines/ingest/frame-stream.ts';
 import { FrameSlot } from '../../pipelines/ingest/frame-slot.ts';
 import { parsePlaylist } from '../../pipelines/ingest/hls-playlist.ts';
@@ -101,12 +101,26 @@ describe('backoff policy', () => {
 });
 
 describe('exit reasons', () => {
-  it('names what happened, and says when nothing ever arrived', () => {
+  it('names what happened and what to do, without blaming a camera that never connected', () => {
     expect(exitReason({ code: 1, signal: null, hadFrame: false, stderr: ['[tcp @ 0x1] Connection to tcp://127.0.0.1:1 failed: Connection refused'] }))
-      .toBe('died before first frame: connection refused');
-    expect(exitReason({ code: 0, signal: null, hadFrame: true, stderr: ['Exiting normally'] })).toBe('camera closed the stream');
-    expect(exitReason({ code: 0, signal: null, hadFrame: true, stderr: ['x: Connection timed out'] })).toBe('camera stopped sending (timed out)');
-    expect(exitReason({ code: 8, signal: null, hadFrame: true, stderr: ['[vost#0 @ 0x1] Something odd'] })).toBe('ffmpeg exited with code 8: Something odd');
+      .toMatch(/^connection refused: .*check the camera is on and the port/);
+    expect(exitReason({ code: 0, signal: null, hadFrame: true, stderr: ['Exiting normally'] })).toMatch(/^camera closed the stream: reconnecting/);
+    expect(exitReason({ code: 0, signal: null, hadFrame: false, stderr: [] })).toMatch(/^camera closed the stream before the first picture: check/);
+    expect(exitReason({ code: 0, signal: null, hadFrame: true, stderr: ['x: Connection timed out'] })).toMatch(/^camera stopped sending \(timed out\): /);
+    expect(exitReason({ code: 8, signal: null, hadFrame: true, stderr: ['[vost#0 @ 0x1] Something odd'] })).toMatch(/^ffmpeg exited with code 8: Something odd: /);
+    for (const r of [
+      exitReason({ code: 1, signal: null, hadFrame: false, stderr: ['x: Server returned 401 Unauthorized (authorization failed)'] }),
+      exitReason({ code: 1, signal: null, hadFrame: false, stderr: ['x: Server returned 404 Not Found'] }),
+    ]) expect(r).not.toMatch(/died before first frame/);
+  });
+  it('"Invalid data" after about the socket timeout means the camera did not answer; quickly, that it sent bad data', () => {
+    const stderr = ['rtsp://127.0.0.1:9/x: Invalid data found when processing input'];
+    const silent = classifyExit({ code: 1, signal: null, hadFrame: false, stderr, elapsedMs: 3100, answerTimeoutMs: 3000 });
+    expect(silent.kind).toBe('no-answer');
+    expect(reasonOf(silent)).toBe("camera accepted the connection but did not answer within 3 s: check that the port is the camera's RTSP port (usually 554) and that the camera is not overloaded");
+    expect(classifyExit({ code: 1, signal: null, hadFrame: false, stderr, elapsedMs: 200, answerTimeoutMs: 3000 }).kind).toBe('invalid-data');
+    expect(classifyExit({ code: 1, signal: null, hadFrame: false, stderr: ['', 'probe timed out'] }).kind).toBe('no-answer');
+    expect(exitReason({ code: 1, signal: null, hadFrame: false, stderr: ['no video stream found'] })).toMatch(/^the source has no video stream: /);
   });
   it('LineTail keeps the newest lines', () => {
     const t = new LineTail(3);

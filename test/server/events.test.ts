@@ -1,4 +1,5 @@
-// socket.io rooms and the plain ws stream, against a real server with scripted cameras.
+// socket.io rooms and the plain ws stream, against a real server with scripted cameras (the scripted
+// supervisor keeps the real one's contract: test/server/camera-contract.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -18,23 +19,30 @@ const until = <T>(register: (done: (v: T) => void) => void, ms = 3000) =>
 
 describe('socket.io hub', () => {
   let s: TestServer;
-  let client: Client;
+  const clients: Client[] = [];
+  /** A fresh client per test: no test depends on another's rooms. */
+  const open = () => {
+    const c: Client = connect(s.url, { transports: ['websocket'], reconnection: false });
+    clients.push(c);
+    return c;
+  };
   beforeAll(async () => {
     s = await startTestServer({ cameras: [{ id: 'a', source: 'testsrc' }, { id: 'b', source: 'rtsp://u:s3cret@127.0.0.1:1/x' }] });
-    client = connect(s.url, { transports: ['websocket'], reconnection: false });
   });
   afterAll(async () => {
-    client?.close();
+    clients.forEach((c) => c.close());
     await s?.dispose();
   });
 
   it('sends the camera list on connect, without credentials', async () => {
+    const client = open();
     const cams = await until<CameraInfo[]>((done) => client.once('cameras', done));
     expect(cams.map((c) => c.id)).toEqual(['a', 'b']);
     expect(JSON.stringify(cams)).not.toContain('s3cret');
   });
 
   it('watch acks with the camera, then delivers only that room', async () => {
+    const client = open();
     const cam = await client.emitWithAck('watch', 'a');
     expect(cam?.id).toBe('a');
     expect(await client.emitWithAck('watch', 'missing')).toBeNull();
@@ -54,11 +62,16 @@ describe('socket.io hub', () => {
   });
 
   it('unwatch leaves the room', async () => {
+    const client = open();
+    expect((await client.emitWithAck('watch', 'a'))?.id).toBe('a');
+    const first = until<FrameEvent>((done) => client.once('frame', done));
+    s.fakes.get('a')!.emitFrame(3000);
+    expect((await first).pdt).toBe(3000); // in the room: frames arrive
     client.emit('unwatch', 'a');
     await new Promise((r) => setTimeout(r, 100));
     let got = 0;
     client.on('frame', () => got++);
-    s.fakes.get('a')!.emitFrame();
+    s.fakes.get('a')!.emitFrame(4000);
     await new Promise((r) => setTimeout(r, 150));
     expect(got).toBe(0);
   });
@@ -144,5 +157,72 @@ describe('/api/stream websocket', () => {
     await s2.dispose();
     expect(await closed).toBe(1001);
     expect(s2.fakes.get('a')!.closed).toBe(true);
+  });
+});
+
+describe('/api/stream liveness and slow clients', () => {
+  const connect = (s: TestServer, opts: WebSocket.ClientOptions = {}) => {
+    const ws = new WebSocket(`${s.url.replace('http', 'ws')}api/stream`, opts);
+    const messages: StreamMessage[] = [];
+    ws.on('message', (d) => messages.push(JSON.parse(String(d)) as StreamMessage));
+    return { ws, messages, open: until<void>((done) => ws.once('open', () => done())) };
+  };
+
+  it('drops a client that stops answering pings, and keeps one that answers', async () => {
+    const s = await startTestServer({ cameras: [{ id: 'a', source: 'testsrc' }] }, { stream: { heartbeatMs: 150 } });
+    try {
+      const dead = connect(s, { autoPong: false });
+      const alive = connect(s);
+      await Promise.all([dead.open, alive.open]);
+      let pings = 0;
+      alive.ws.on('ping', () => pings++);
+      const closed = until<number>((done) => dead.ws.once('close', (code) => done(code)), 3000);
+      expect(await closed).toBe(1006); // terminated, no close handshake
+      await new Promise((r) => setTimeout(r, 400));
+      expect(pings).toBeGreaterThanOrEqual(3);
+      expect(alive.ws.readyState).toBe(WebSocket.OPEN);
+      // The survivor still gets events.
+      s.fakes.get('a')!.emitFrame(42);
+      await until<void>((done) => alive.ws.on('message', (d) => String(d).includes('"pdt":42') && done()));
+      alive.ws.close();
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('a client that stops reading gets frames skipped and camera states coalesced, ending on the latest state', async () => {
+    const s = await startTestServer({ cameras: [{ id: 'a', source: 'testsrc' }] }, { stream: { slowClientBytes: 16 * 1024 } });
+    try {
+      const slow = connect(s);
+      await slow.open;
+      for (let i = 0; i < 100 && slow.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(slow.messages[0]?.type).toBe('hello');
+      slow.ws.pause(); // stop reading: the kernel buffers fill, then the server's send buffer
+      const fake = s.fakes.get('a')!;
+      // Enough to overflow the loopback socket buffers (~4 MB here) well past the bound.
+      const FRAMES = 120_000;
+      const STATES = 400;
+      for (let i = 0; i < FRAMES; i++) {
+        fake.emitFrame(i + 1);
+        if (i % (FRAMES / STATES) === 0) fake.setState({ reason: `state ${i / (FRAMES / STATES) + 1}` });
+      }
+      fake.setState({ reason: 'final' });
+      slow.ws.resume();
+      const last = () => slow.messages.findLast((m) => m.type === 'camera');
+      for (let i = 0; i < 100 && !(last()?.type === 'camera' && (last() as { camera: { reason: string } }).camera.reason === 'final'); i++) await new Promise((r) => setTimeout(r, 50));
+      const frames = slow.messages.filter((m) => m.type === 'frame').length;
+      const states = slow.messages.filter((m) => m.type === 'camera').map((m) => (m.type === 'camera' ? m.camera.reason : null));
+      console.log('slow stream client:', JSON.stringify({ framesSent: FRAMES, framesReceived: frames, statesSent: STATES + 1, statesReceived: states.length }));
+      expect(states.at(-1)).toBe('final');
+      expect(frames).toBeGreaterThan(0);
+      expect(frames).toBeLessThan(FRAMES);
+      expect(states.length).toBeLessThan(STATES + 1);
+      // Coalescing keeps order: states arrive oldest to newest.
+      const numbers = states.slice(0, -1).map((r) => Number(/state (\d+)/.exec(r ?? '')?.[1]));
+      expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+      slow.ws.close();
+    } finally {
+      await s.dispose();
+    }
   });
 });

@@ -1,17 +1,18 @@
-// HTTP routes against a real server on port 0 with scripted cameras.
+// HTTP routes against a real server on port 0 with scripted cameras (the scripted supervisor keeps the
+// real one's contract: test/server/camera-contract.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import type { CameraInfo, HealthInfo } from '../../server/wire.ts';
+import type { CameraInfo, ErrorBody, HealthInfo } from '../../server/wire.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const SECRET_SOURCE = 'rtsp://user:s3cret@127.0.0.1:1/x';
 
 /** Raw GET that sends the path exactly as given (fetch would normalise `..` away). */
-function rawGet(port: number, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function rawGet(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((done, fail) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
@@ -49,22 +50,23 @@ describe('http routes', () => {
     expect(s.port).toBeGreaterThan(0);
   });
 
-  it('GET /api/health', async () => {
+  it('GET /api/health (no engine: engine.state is "none")', async () => {
     const r = await fetch(new URL('/api/health', s.url));
     expect(r.status).toBe(200);
     const h = (await r.json()) as HealthInfo;
     expect(h.ok).toBe(true);
     expect(h.cameras).toBe(4);
     expect(h.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(h.engine).toEqual({ state: 'none' });
   });
 
   it('GET /api/cameras lists public fields only', async () => {
     const cams = (await (await fetch(new URL('/api/cameras', s.url))).json()) as CameraInfo[];
     expect(cams.map((c) => c.id)).toEqual(['front', 'secret', 'off', 'late']);
     const front = cams[0]!;
-    expect(front).toMatchObject({ name: 'Front door', state: 'connecting', run: 1, hlsRun: 1, hls: '/hls/front/live.m3u8' });
+    expect(front).toMatchObject({ name: 'Front door', state: 'connecting', run: 1, hlsRun: null, hls: '/hls/front/live.m3u8' });
     expect(Object.keys(front).sort()).toEqual(
-      ['decode', 'framesDropped', 'framesSampled', 'hls', 'hlsRun', 'id', 'lastFramePdt', 'name', 'reason', 'restarts', 'run', 'sampleInterval', 'state'].sort(),
+      ['decode', 'framesDropped', 'framesSampled', 'hls', 'hlsRun', 'id', 'lastFramePdt', 'name', 'reason', 'restarts', 'run', 'sampleInterval', 'state', 'video'].sort(),
     );
     expect(cams[2]).toMatchObject({ state: 'disabled' });
     expect(cams[1]!.state).toBe('offline');
@@ -87,7 +89,10 @@ describe('http routes', () => {
     const missing = await fetch(new URL('/api/cameras/nope', s.url));
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/application\/json/);
-    expect(await missing.json()).toEqual({ error: { status: 404, code: 'not_found', message: 'no camera "nope"' } });
+    expect(await missing.json()).toEqual({ error: { status: 404, code: 'NOT_FOUND', message: 'no camera "nope"' } });
+    const bad = await fetch(new URL('/api/cameras/bad%20id', s.url));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as ErrorBody).error.code).toBe('BAD_REQUEST');
   });
 
   it('serves live playlists uncached and segments as MPEG-TS', async () => {
@@ -151,6 +156,8 @@ describe('http routes', () => {
     '/hls/front',
     '/assets/../../outside.txt',
     '/%2e%2e/outside.txt',
+    '/api/cameras/%zz',
+    '/%E0%A4%A',
   ])('refuses %s', async (path) => {
     const r = await rawGet(s.port, path);
     expect([400, 404]).toContain(r.status);
@@ -175,13 +182,98 @@ describe('http routes', () => {
     expect((await fetch(new URL('/assets/missing.js', s.url))).status).toBe(404);
     const api = await fetch(new URL('/api/nope', s.url));
     expect(api.status).toBe(404);
-    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    expect(((await api.json()) as ErrorBody).error.code).toBe('NOT_FOUND');
   });
 
-  it('answers 405 for other methods on API routes', async () => {
+  it('answers a coded 404 for a method no route has (fastify does not answer 405)', async () => {
     const r = await fetch(new URL('/api/cameras', s.url), { method: 'POST' });
-    expect(r.status).toBe(405);
-    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+    expect(r.status).toBe(404);
+    expect(await r.json()).toEqual({ error: { status: 404, code: 'NOT_FOUND', message: 'no route POST /api/cameras' } });
+  });
+
+  it('serves byte ranges of live and recorded segments', async () => {
+    const rec = join(s.dataDir, 'recordings', 'front');
+    mkdirSync(rec, { recursive: true });
+    const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+    writeFileSync(join(rec, 'rec-7.ts'), bytes);
+    for (const path of ['/recordings/front/rec-7.ts', '/hls/front/rec-7.ts']) {
+      const r = await fetch(new URL(path, s.url), { headers: { range: 'bytes=100-299' } });
+      expect(r.status, path).toBe(206);
+      expect(r.headers.get('content-range'), path).toBe('bytes 100-299/1000');
+      expect(Buffer.from(await r.arrayBuffer()).equals(bytes.subarray(100, 300)), path).toBe(true);
+    }
+    const whole = await fetch(new URL('/recordings/front/rec-7.ts', s.url));
+    expect(whole.headers.get('accept-ranges')).toBe('bytes');
+    expect(whole.headers.get('content-type')).toBe('video/mp2t');
+    expect((await whole.arrayBuffer()).byteLength).toBe(1000);
+    const outside = await fetch(new URL('/recordings/front/rec-7.ts', s.url), { headers: { range: 'bytes=5000-6000' } });
+    expect(outside.status).toBe(416);
+    expect(((await outside.json()) as ErrorBody).error.code).toBe('RANGE_NOT_SATISFIABLE');
+    // Recordings serve segments only, and only of known cameras.
+    expect((await fetch(new URL('/recordings/front/live.m3u8', s.url))).status).toBe(400);
+    expect((await fetch(new URL('/recordings/nope/rec-7.ts', s.url))).status).toBe(404);
+    expect((await fetch(new URL('/recordings/front/rec-8.ts', s.url))).status).toBe(404);
+  });
+
+  it('never lets a live playlist be answered from a cache validator', async () => {
+    const pl = await fetch(new URL('/hls/front/live.m3u8', s.url));
+    expect(pl.headers.get('etag')).toBeNull();
+    expect(pl.headers.get('last-modified')).toBeNull();
+    expect(pl.headers.get('cache-control')).toBe('no-cache, no-store, must-revalidate');
+  });
+});
+
+describe('health with an engine', () => {
+  it('reports the engine state as it changes, with public facts only', async () => {
+    const engine = {
+      state: 'starting',
+      info: { kind: 'openai', family: 'qwen2.5-vl', model: 'qwen2.5-vl-7b', device: 'remote', baseUrl: 'http://u:k3y@10.0.0.9/v1', apiKey: 'k3y' },
+    };
+    const s = await startTestServer({}, { engine });
+    try {
+      const health = async () => ((await (await fetch(new URL('/api/health', s.url))).json()) as HealthInfo).engine;
+      expect(await health()).toEqual({ state: 'starting', kind: 'openai', family: 'qwen2.5-vl', model: 'qwen2.5-vl-7b', device: 'remote' });
+      engine.state = 'restarting';
+      expect((await health()).state).toBe('restarting');
+      const text = await (await fetch(new URL('/api/health', s.url))).text();
+      expect(text).not.toContain('k3y');
+    } finally {
+      await s.dispose();
+    }
+  });
+});
+
+describe('unexpected failures', () => {
+  it('answer an opaque coded 500 and leave the server serving', async () => {
+    const engine = {
+      get state(): string {
+        throw new Error('engine exploded at /home/op/.cache/vigil/models');
+      },
+    };
+    const s = await startTestServer({}, { engine });
+    try {
+      const r = await fetch(new URL('/api/health', s.url));
+      expect(r.status).toBe(500);
+      const text = await r.text();
+      expect(JSON.parse(text)).toEqual({ error: { status: 500, code: 'INTERNAL', message: 'internal server error' } });
+      expect(text).not.toContain('exploded');
+      expect((await fetch(new URL('/api/cameras', s.url))).status).toBe(200);
+    } finally {
+      await s.dispose();
+    }
+  });
+});
+
+describe('start failure', () => {
+  it('rejects with EADDRINUSE when the port is taken, and the first server keeps serving', async () => {
+    const a = await startTestServer({});
+    try {
+      const err = await startTestServer({}, { port: a.port }).then(() => null, (e: NodeJS.ErrnoException) => e);
+      expect(err?.code).toBe('EADDRINUSE');
+      expect((await fetch(new URL('/api/health', a.url))).status).toBe(200);
+    } finally {
+      await a.dispose();
+    }
   });
 });
 

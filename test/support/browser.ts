@@ -20,13 +20,28 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-let built = false;
+let built: string | null = null;
 
-/** Builds client/dist from the current sources once per test process (about a second). */
-export function buildDashboard(): void {
-  if (built) return;
-  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
-  built = true;
+/**
+ * Builds the dashboard with its test hooks (window.__vigil, frame captures) into a private folder, once
+ * per test process, and returns that folder for `startTestServer(..., { clientDir })`. client/dist (what
+ * `vigil serve` ships) is never touched: a production build has no test hooks.
+ */
+export function buildDashboard(): string {
+  if (built) return built;
+  const outDir = mkdtempSync(join(tmpdir(), 'vigil-dashboard-test-'));
+  process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
+  buildClient(outDir, { VIGIL_TEST_HOOKS: '1' });
+  built = outDir;
+  return outDir;
+}
+
+/** `vite build` of client/ into `outDir` with extra environment (VIGIL_TEST_HOOKS=1 for a test build). */
+export function buildClient(outDir: string, env: Record<string, string> = {}): void {
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], {
+    stdio: 'inherit',
+    env: { ...process.env, VIGIL_TEST_HOOKS: '', ...env },
+  });
 }
 
 export interface TestBrowser {
@@ -37,7 +52,7 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(opts: { viewport?: { width: number; height: number } } = {}): Promise<TestBrowser> {
+export async function launchBrowser(opts: { viewport?: { width: number; height: number }; args?: string[] } = {}): Promise<TestBrowser> {
   // The dashboard tests need Debian's Chromium (it plays H.264; Playwright's own builds cannot be fetched here and
   // lack it): a missing browser fails them loudly instead of skipping them.
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run \`bash scripts/install-system-deps.sh\``);
@@ -46,7 +61,7 @@ export async function launchBrowser(opts: { viewport?: { width: number; height: 
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
     viewport: opts.viewport ?? { width: 1280, height: 800 },
   });
   const page = context.pages()[0] ?? (await context.newPage());

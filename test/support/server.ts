@@ -10,6 +10,11 @@ import type { CameraSnapshot, CameraSupervisorEvents, Frame } from '../../pipeli
 import { startServer, type RunningServer, type StartOptions } from '../../server/app.ts';
 import type { Supervisor, SupervisorOptions } from '../../server/cameras/manager.ts';
 
+/**
+ * A scripted camera supervisor that follows the real one's contract (test/server/camera-contract.test.ts
+ * runs the same assertions against both): start() begins run 1 in `connecting` with no playlist yet;
+ * `publish()` writes the run's first playlist + segment, turns `live` and emits `run`; frames follow.
+ */
 export class FakeSupervisor extends EventEmitter<CameraSupervisorEvents> implements Supervisor {
   closed = false;
   private snap: CameraSnapshot;
@@ -21,7 +26,7 @@ export class FakeSupervisor extends EventEmitter<CameraSupervisorEvents> impleme
     this.snap = {
       id: c.id,
       name: c.name ?? c.id,
-      state: 'connecting',
+      state: 'offline',
       reason: null,
       run: 0,
       lastFramePdt: null,
@@ -33,8 +38,24 @@ export class FakeSupervisor extends EventEmitter<CameraSupervisorEvents> impleme
     };
   }
 
+  /** The folder startTestServer serves this camera's live HLS from. */
+  get hlsDir(): string {
+    return join(this.opts.dataDir, 'hls', this.opts.camera.id);
+  }
+
   start(): void {
-    this.snap = { ...this.snap, run: this.snap.run + 1 };
+    this.setState({ run: this.snap.run + 1, state: 'connecting', reason: null });
+  }
+
+  /** The run's first segment is listed: write the playlist, go live, announce the run. */
+  publish(): void {
+    mkdirSync(this.hlsDir, { recursive: true });
+    writeFileSync(join(this.hlsDir, `seg-${this.snap.run}-0.ts`), Buffer.alloc(188 * 4, 0x47));
+    writeFileSync(
+      join(this.hlsDir, 'live.m3u8'),
+      `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-PROGRAM-DATE-TIME:${new Date().toISOString()}\n#EXTINF:1.0,\nseg-${this.snap.run}-0.ts\n`,
+    );
+    this.setState({ state: 'live' });
     this.emit('run', this.snapshot());
   }
 
@@ -71,10 +92,10 @@ export interface TestServer extends RunningServer {
   dispose(): Promise<void>;
 }
 
-/** Starts a server on 127.0.0.1:0. Without `real`, cameras get FakeSupervisors and a stub dashboard. */
+/** Starts a server on 127.0.0.1:0 (or `host`). Without `real`, cameras get FakeSupervisors and a stub dashboard. */
 export async function startTestServer(
   config: Partial<VigilConfigInput> = {},
-  opts: StartOptions & { real?: boolean; port?: number } = {},
+  opts: StartOptions & { real?: boolean; port?: number; host?: string } = {},
 ): Promise<TestServer> {
   const root = mkdtempSync(join(tmpdir(), 'vigil-server-'));
   const dataDir = join(root, 'data');
@@ -85,7 +106,7 @@ export async function startTestServer(
     writeFileSync(join(clientDir, 'index.html'), '<!doctype html><title>Vigil</title><div id="app"></div>');
     writeFileSync(join(clientDir, 'assets', 'app.js'), 'console.log("vigil")');
   }
-  const cfg = validateConfig({ ...config, server: { host: '127.0.0.1', port: opts.port ?? 0, dataDir } });
+  const cfg = validateConfig({ ...config, server: { ...config.server, host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, dataDir } });
   const fakes = new Map<string, FakeSupervisor>();
   const startOpts: StartOptions = { ...opts, ...(clientDir ? { clientDir } : {}) };
   if (!opts.real && !opts.supervisorFactory) {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { parseAnswer, type ParseContext } from '../../pipelines/vlm/parse.ts';
-import { readJsonValues } from '../../pipelines/vlm/lenient-json.ts';
+import { MAX_DEPTH, readJsonValues } from '../../pipelines/vlm/lenient-json.ts';
 import { parseAttributeSpec } from '../../pipelines/vlm/attributes.ts';
 
 const qwen = (sentW: number, sentH: number, srcW: number, srcH: number): ParseContext => ({
@@ -262,5 +262,30 @@ describe('attributes and the other kinds', () => {
 describe('readJsonValues', () => {
   it('reads JSON escapes and a fence left open at the token cap', () => {
     expect(readJsonValues('```json\n[{"a": "x\\u0041\\n"}, {"b": 2}, {"c": ')).toEqual([[{ a: 'xA\n' }, { b: 2 }, {}]]);
+  });
+});
+
+describe('deeply nested model text (a repetition loop)', () => {
+  const ctx: ParseContext = { family: 'qwen2.5-vl', sent: { width: 640, height: 640 }, source: { width: 640, height: 640 } };
+  const box = '{"bbox_2d": [10, 20, 30, 40], "label": "cat"}';
+
+  for (const depth of [2_400, 100_000]) {
+    it(`never throws on ${depth} nested brackets, closed or cut, and keeps what parsed before them`, () => {
+      for (const text of ['['.repeat(depth) + ']'.repeat(depth), '['.repeat(depth), '{"a":'.repeat(depth) + '1' + '}'.repeat(depth), `[${box}, ${'['.repeat(depth)}`]) {
+        expect(() => parseAnswer(text, ctx, 'count')).not.toThrow();
+        expect(() => readJsonValues(text)).not.toThrow();
+      }
+      expect(parseAnswer(`[${box}, ${'['.repeat(depth)}`, ctx).boxes).toEqual([{ label: 'cat', x1: 10, y1: 20, x2: 30, y2: 40, attributes: {} }]);
+      expect(parseAnswer(`[${box}, ${'['.repeat(depth)}${']'.repeat(depth)}]`, ctx).boxes).toHaveLength(1);
+    });
+  }
+
+  it(`reads ordinary nesting up to ${MAX_DEPTH} levels in full`, () => {
+    // The box object and its bbox_2d list are two of the levels.
+    const text = (n: number) => '['.repeat(n) + box + ']'.repeat(n);
+    expect(parseAnswer(text(MAX_DEPTH - 2), ctx).boxes).toHaveLength(1);
+    expect(parseAnswer(text(MAX_DEPTH - 2) + ' trailing prose', ctx).boxes).toHaveLength(1);
+    // Past the cap the reader stops, then resumes after the break: the box inside is still found.
+    expect(parseAnswer(text(MAX_DEPTH + 10), ctx).boxes).toHaveLength(1);
   });
 });

@@ -13,7 +13,18 @@ static double now_ms() {
     return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
 }
 
+// A constructor that throws never runs the destructor: free what init() got before passing the error on
+// (a projector that fails to load used to leak the text model and its context).
 Engine::Engine(const LoadParams & p) : params_(p) {
+    try {
+        init(p);
+    } catch (...) {
+        release();
+        throw;
+    }
+}
+
+void Engine::init(const LoadParams & p) {
     ensure_backends(p.bins_dir);
 
     llama_model_params mp = llama_model_default_params();
@@ -48,14 +59,19 @@ Engine::Engine(const LoadParams & p) : params_(p) {
     if (!mtmd_support_vision(mctx_)) throw EngineFailure("the projector " + p.mmproj + " has no vision encoder");
 }
 
-Engine::~Engine() {
+Engine::~Engine() { release(); }
+
+void Engine::release() {
     if (mctx_) mtmd_free(mctx_);
+    mctx_ = nullptr;
     if (ctx_) {
         llama_detach_threadpool(ctx_);
         llama_free(ctx_);
     }
+    ctx_ = nullptr;
     pool_.reset();
     if (model_) llama_model_free(model_);
+    model_ = nullptr;
 }
 
 std::string Engine::description() const {
@@ -107,11 +123,14 @@ int32_t Engine::prefill_prefix(const mtmd_input_chunks * chunks, AskOut & out) {
             out.prefix_tokens += (int) n;
             out.image_tokens += (int) n;
             double t0 = now_ms();
+            set_phase(Phase::Encoding);
             if (mtmd_encode_chunk(mctx_, chunk) != 0) {
                 llama_batch_free(batch);
                 throw EngineFailure("the image encoder failed");
             }
             double t1 = now_ms();
+            encodes_++;
+            set_phase(Phase::Prefill);
             out.encode_ms += t1 - t0;
             llama_pos next = n_past;
             if (mtmd_helper_decode_image_chunk(mctx_, ctx_, chunk, mtmd_get_output_embd(mctx_), n_past, 0,
@@ -201,6 +220,7 @@ AskOut Engine::ask(const std::vector<std::vector<uint8_t>> & images, const std::
         throw;
     }
     mtmd_input_chunks_free(chunks);
+    set_phase(Phase::Decoding);
 
     // 3. Fork the prefix into one sequence per question (unified KV: the cells are shared, not copied).
     for (size_t q = 1; q < seqs.size(); q++) llama_memory_seq_cp(mem, 0, seqs[q].id, -1, -1);

@@ -2,6 +2,7 @@
 // An ask encodes the images and the shared prompt prefix once, forks the KV cache per question, then decodes
 // every question's suffix and answer together in one batch, each sequence under its own grammar.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -53,6 +54,9 @@ struct EngineFailure : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/** Where an ask is, for supervision and tests (read from another thread while the ask runs). */
+enum class Phase : int { Idle = 0, Preparing = 1, Encoding = 2, Prefill = 3, Decoding = 4 };
+
 class Engine {
   public:
     /** Throws EngineFailure with a message naming the file that failed. */
@@ -68,6 +72,10 @@ class Engine {
     int n_seq_max() const { return (int) llama_n_seq_max(ctx_); }
     int n_embd() const { return llama_model_n_embd(model_); }
     std::string description() const;
+    /** Image encodes run since load (one per image chunk), and the current phase of the ask in flight. */
+    uint64_t encodes() const { return encodes_.load(); }
+    Phase phase() const { return (Phase) phase_.load(); }
+    void set_phase(Phase p) { phase_ = (int) p; }
 
   private:
     int32_t prefill_prefix(const mtmd_input_chunks * chunks, AskOut & out);
@@ -79,6 +87,11 @@ class Engine {
     mtmd_context * mctx_ = nullptr;
     const llama_vocab * vocab_ = nullptr;
     std::unique_ptr<CpuThreadpool> pool_;
+    std::atomic<uint64_t> encodes_{0};
+    std::atomic<int> phase_{0};
+
+    void init(const LoadParams & params);
+    void release();  // frees what init() got; the destructor and a failed constructor both call it
 };
 
 }  // namespace vigil

@@ -4,8 +4,13 @@
 #include <napi.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <memory>
+#ifdef __linux__
+#include <sys/prctl.h>
+#include <unistd.h>
+#endif
 
 #include "engine.h"
 #include "mtmd-helper.h"
@@ -30,7 +35,16 @@ void log_cb(ggml_log_level level, const char * text, void *) {
 struct Shared {
     std::unique_ptr<Engine> engine;
     std::atomic<bool> busy{false};
+    std::atomic<uint64_t> asks{0};
 };
+
+// A call made while another runs is refused through its promise, never as a synchronous throw that an
+// `await x.close().catch()` in the caller would miss.
+Napi::Value rejected(Napi::Env env, const char * message) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(Napi::Error::New(env, message).Value());
+    return d.Promise();
+}
 
 int opt_int(const Napi::Object & o, const char * key, int def) {
     Napi::Value v = o.Get(key);
@@ -50,6 +64,7 @@ class Model : public Napi::ObjectWrap<Model> {
             InstanceMethod("info", &Model::Info),
             InstanceMethod("ask", &Model::Ask),
             InstanceMethod("close", &Model::Close),
+            InstanceMethod("stats", &Model::Stats),
         });
         ctor = Napi::Persistent(f);
         exports.Set("Model", f);
@@ -63,6 +78,7 @@ class Model : public Napi::ObjectWrap<Model> {
     Napi::Value Info(const Napi::CallbackInfo & info);
     Napi::Value Ask(const Napi::CallbackInfo & info);
     Napi::Value Close(const Napi::CallbackInfo & info);
+    Napi::Value Stats(const Napi::CallbackInfo & info);
     std::shared_ptr<Shared> shared_;
 };
 Napi::FunctionReference Model::ctor;
@@ -102,10 +118,13 @@ class AskWorker : public Napi::AsyncWorker {
     void Execute() override {
         try {
             if (!shared_->engine) throw std::runtime_error("the model is closed");
+            shared_->asks++;
+            shared_->engine->set_phase(vigil::Phase::Preparing);
             out_ = shared_->engine->ask(images, prefix, questions);
         } catch (const std::exception & e) {
             SetError(e.what());
         }
+        if (shared_->engine) shared_->engine->set_phase(vigil::Phase::Idle);
     }
     void OnOK() override {
         shared_->busy = false;
@@ -169,23 +188,37 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
     return r;
 }
 
+// Arguments are converted (and rejected with a TypeError) before the model is marked busy: a conversion
+// that throws must not leave it busy for good.
 Napi::Value Model::Ask(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "ask({images, prefix, questions})");
     Napi::Object req = info[0].As<Napi::Object>();
-    if (shared_->busy.exchange(true)) throw Napi::Error::New(env, "the model is busy with another call");
-    auto * w = new AskWorker(env, shared_);
-    Napi::Array imgs = req.Get("images").As<Napi::Array>();
+    Napi::Value imgsV = req.Get("images"), qsV = req.Get("questions");
+    if (!imgsV.IsArray() || !qsV.IsArray()) throw Napi::TypeError::New(env, "ask(): images and questions must be arrays");
+    std::vector<std::vector<uint8_t>> images;
+    Napi::Array imgs = imgsV.As<Napi::Array>();
     for (uint32_t i = 0; i < imgs.Length(); i++) {
-        Napi::Buffer<uint8_t> b = imgs.Get(i).As<Napi::Buffer<uint8_t>>();
-        w->images.emplace_back(b.Data(), b.Data() + b.Length());
+        Napi::Value v = imgs.Get(i);
+        if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+            throw Napi::TypeError::New(env, "ask(): images[" + std::to_string(i) + "] must be a Buffer or Uint8Array");
+        Napi::Uint8Array b = v.As<Napi::Uint8Array>();
+        images.emplace_back(b.Data(), b.Data() + b.ElementLength());
     }
-    w->prefix = opt_str(req, "prefix");
-    Napi::Array qs = req.Get("questions").As<Napi::Array>();
+    std::vector<vigil::QuestionIn> questions;
+    Napi::Array qs = qsV.As<Napi::Array>();
     for (uint32_t i = 0; i < qs.Length(); i++) {
-        Napi::Object q = qs.Get(i).As<Napi::Object>();
-        w->questions.push_back({opt_str(q, "suffix"), opt_str(q, "grammar"), opt_int(q, "maxTokens", 256)});
+        Napi::Value v = qs.Get(i);
+        if (!v.IsObject()) throw Napi::TypeError::New(env, "ask(): questions[" + std::to_string(i) + "] must be an object");
+        Napi::Object q = v.As<Napi::Object>();
+        questions.push_back({opt_str(q, "suffix"), opt_str(q, "grammar"), opt_int(q, "maxTokens", 256)});
     }
+    std::string prefix = opt_str(req, "prefix");
+    if (shared_->busy.exchange(true)) return rejected(env, "the model is busy with another call");
+    auto * w = new AskWorker(env, shared_);
+    w->images = std::move(images);
+    w->prefix = std::move(prefix);
+    w->questions = std::move(questions);
     Napi::Promise p = w->promise();
     w->Queue();
     return p;
@@ -193,11 +226,32 @@ Napi::Value Model::Ask(const Napi::CallbackInfo & info) {
 
 Napi::Value Model::Close(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    if (shared_->busy.exchange(true)) throw Napi::Error::New(env, "the model is busy with another call");
+    if (shared_->busy.exchange(true)) return rejected(env, "the model is busy with another call");
     auto * w = new CloseWorker(env, shared_);
     Napi::Promise p = w->promise();
     w->Queue();
     return p;
+}
+
+const char * phase_name(vigil::Phase p) {
+    switch (p) {
+        case vigil::Phase::Preparing: return "preparing";
+        case vigil::Phase::Encoding: return "encoding";
+        case vigil::Phase::Prefill: return "prefill";
+        case vigil::Phase::Decoding: return "decoding";
+        default: return "idle";
+    }
+}
+
+// Readable while an ask runs (the JS thread is free then): counters for tests and supervision.
+Napi::Value Model::Stats(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Object r = Napi::Object::New(env);
+    Engine * e = shared_->engine.get();
+    r.Set("asks", (double) shared_->asks.load());
+    r.Set("encodes", e ? (double) e->encodes() : 0.0);
+    r.Set("phase", e ? phase_name(e->phase()) : "closed");
+    return r;
 }
 
 Napi::Value Load(const Napi::CallbackInfo & info) {
@@ -229,11 +283,29 @@ Napi::Value SetLogLevel(const Napi::CallbackInfo & info) {
     return info.Env().Undefined();
 }
 
+// The kernel kills this process when its parent dies, whatever the JS thread or the native threads are doing
+// (a process.exit() during an encode waits for the encode). Linux only; returns whether it is armed and
+// the parent pid it was armed against, so the caller can catch a parent that died before the call.
+Napi::Value DieWithParent(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Object r = Napi::Object::New(env);
+#ifdef __linux__
+    bool armed = prctl(PR_SET_PDEATHSIG, SIGKILL) == 0;
+    r.Set("armed", armed);
+    r.Set("ppid", (double) getppid());
+#else
+    r.Set("armed", false);
+    r.Set("ppid", 0.0);
+#endif
+    return r;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     mtmd_helper_log_set(log_cb, nullptr);
     Model::Init(env, exports);
     exports.Set("load", Napi::Function::New(env, Load));
     exports.Set("setLogLevel", Napi::Function::New(env, SetLogLevel));
+    exports.Set("dieWithParent", Napi::Function::New(env, DieWithParent));
     exports.Set("variant", VIGIL_VARIANT);
     exports.Set("marker", mtmd_default_marker());
     return exports;

@@ -1,0 +1,5 @@
+// Public surface of the store (see README.md in this folder).
+export type { Store } from './store.ts';
+export { openSqliteStore, storeFileIn, STORE_FILE, type SqliteStoreOptions } from './sqlite.ts';
+export { migrate, MIGRATIONS, SchemaTooNewError, type Migration } from './migrations.ts';
+export { KyselyRecordingIndex } from './recordings.ts';

@@ -1,0 +1,90 @@
+// Versioned schema migrations: ordered steps, each applied in its own transaction together with the new
+// `schema_version`, so a crash mid-step leaves the previous version intact (SQLite and PostgreSQL both have
+// transactional DDL). Steps are written with Kysely's schema builder in types both databases hold.
+// Never edit a released step: add the next one.
+import type { Kysely } from 'kysely';
+
+export interface Migration {
+  version: number;
+  name: string;
+  // Migrations see the schema of their own time, not today's StoreSchema type.
+  up(db: Kysely<any>): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'recording index',
+    async up(db) {
+      await db.schema
+        .createTable('recordings')
+        .addColumn('camera', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('file', 'text', (c) => c.notNull())
+        .addColumn('pdt', 'bigint', (c) => c.notNull())
+        .addColumn('duration', 'double precision', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('run', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('recordings_pk', ['camera', 'seq'])
+        .execute();
+      await db.schema.createIndex('recordings_camera_pdt').on('recordings').columns(['camera', 'pdt']).execute();
+    },
+  },
+  {
+    // The size budget needs each camera's total; summing a 24 h index every minute scans 86,400 rows per camera.
+    version: 2,
+    name: 'per-camera recording totals',
+    async up(db) {
+      await db.schema
+        .createTable('recording_totals')
+        .addColumn('camera', 'text', (c) => c.primaryKey())
+        .addColumn('segments', 'bigint', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .execute();
+      await db
+        .insertInto('recording_totals')
+        .columns(['camera', 'segments', 'bytes'])
+        .expression((eb) =>
+          eb.selectFrom('recordings').select((s) => ['camera', s.fn.countAll().as('segments'), s.fn.sum('bytes').as('bytes')]).groupBy('camera'),
+        )
+        .execute();
+    },
+  },
+];
+
+export class SchemaTooNewError extends Error {
+  constructor(found: number, known: number) {
+    super(
+      `the database has schema version ${found} but this Vigil knows versions up to ${known}: ` +
+        'it was written by a newer Vigil. Upgrade Vigil, or point server.dataDir at another folder.',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/** The schema version recorded in the database (0 for an empty one). */
+export async function schemaVersion(db: Kysely<any>): Promise<number> {
+  await db.schema.createTable('schema_version').ifNotExists().addColumn('version', 'integer', (c) => c.notNull()).execute();
+  const row = (await db.selectFrom('schema_version').select('version').executeTakeFirst()) as { version: number } | undefined;
+  if (row) return Number(row.version);
+  await db.insertInto('schema_version').values({ version: 0 }).execute();
+  return 0;
+}
+
+/** Applies every step newer than the database's version, in order; returns the versions before and after. */
+export async function migrate(db: Kysely<any>, steps: readonly Migration[] = MIGRATIONS, target?: number): Promise<{ from: number; to: number }> {
+  steps.forEach((s, i) => {
+    if (s.version !== i + 1) throw new Error(`migration "${s.name}" has version ${s.version}, expected ${i + 1}`);
+  });
+  const latest = steps.length;
+  const to = target ?? latest;
+  const from = await schemaVersion(db);
+  if (from > latest) throw new SchemaTooNewError(from, latest);
+  for (const step of steps.slice(from, to)) {
+    await db.transaction().execute(async (trx) => {
+      await step.up(trx);
+      await trx.updateTable('schema_version').set({ version: step.version }).execute();
+    });
+  }
+  return { from, to: Math.max(from, to) };
+}

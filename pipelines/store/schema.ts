@@ -1,0 +1,31 @@
+// Table types of the store as the query builder sees them (Kysely). One interface per table; columns use
+// types both SQLite and PostgreSQL hold (text, bigint, integer, double precision), see migrations.ts.
+
+export interface RecordingsTable {
+  camera: string;
+  seq: number;
+  file: string;
+  /** ms since the epoch */
+  pdt: number;
+  /** seconds */
+  duration: number;
+  bytes: number;
+  run: number;
+}
+
+/** Per-camera running totals, kept in the same transaction as every change to `recordings`. */
+export interface RecordingTotalsTable {
+  camera: string;
+  segments: number;
+  bytes: number;
+}
+
+export interface SchemaVersionTable {
+  version: number;
+}
+
+export interface StoreSchema {
+  recordings: RecordingsTable;
+  recording_totals: RecordingTotalsTable;
+  schema_version: SchemaVersionTable;
+}

@@ -1,0 +1,13 @@
+// The store as the rest of Vigil sees it: one object per process, opened by the composition root in the data
+// folder, handing out one repository per tenant. SQLite implements it today (sqlite.ts); a PostgreSQL store
+// would open Kysely with its PostgresDialect, run the same migrations and hand out the same repositories.
+import type { RecordingIndex } from '../ingest/recording-index.ts';
+
+export interface Store {
+  /** The recording index (first tenant; rules, events and evaluations come next). */
+  readonly recordings: RecordingIndex;
+  /** Schema version in use (the last migration applied). */
+  readonly schemaVersion: number;
+  /** Waits for the transaction in flight, then closes the database; idempotent. Later calls reject. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,51 @@
+// The JSON API: health (with the engine's state when the server has one) and the cameras.
+import type { FastifyInstance } from 'fastify';
+import type { CameraManager } from '../cameras/manager.ts';
+import type { EngineHealth, HealthInfo } from '../wire.ts';
+import { Errors } from './errors.ts';
+import { CameraInfoSchema, CameraParams, ErrorSchema, HealthSchema, jsonSchema } from './schemas.ts';
+import { z } from 'zod';
+
+/**
+ * What the server reads from a vision engine: typed structurally so the server does not depend on
+ * pipelines/engine (the composition root passes the real VisionEngine, which has these fields).
+ */
+export interface EngineStatusSource {
+  readonly state: string;
+  readonly info?: { readonly kind?: string; readonly family?: string; readonly model?: string; readonly device?: string };
+}
+
+export interface ApiDeps {
+  cameras: CameraManager;
+  engine?: EngineStatusSource;
+  version: string;
+  startedAt: number;
+}
+
+export function apiRoutes(app: FastifyInstance, d: ApiDeps): void {
+  const notFound = { 404: jsonSchema(ErrorSchema) };
+  app.get('/api/health', { schema: { response: { 200: jsonSchema(HealthSchema) } } }, async (): Promise<HealthInfo> => ({
+    ok: true,
+    version: d.version,
+    uptimeSeconds: Math.round((Date.now() - d.startedAt) / 1000),
+    cameras: d.cameras.list().length,
+    engine: engineHealth(d.engine),
+  }));
+  app.get('/api/cameras', { schema: { response: { 200: jsonSchema(z.array(CameraInfoSchema)) } } }, async () => d.cameras.list());
+  app.get<{ Params: { id: string } }>(
+    '/api/cameras/:id',
+    { schema: { params: jsonSchema(CameraParams), response: { 200: jsonSchema(CameraInfoSchema), ...notFound } } },
+    async (req) => {
+      const cam = d.cameras.get(req.params.id);
+      if (!cam) throw Errors.NOT_FOUND(`no camera "${req.params.id}"`);
+      return cam;
+    },
+  );
+}
+
+function engineHealth(engine: EngineStatusSource | undefined): EngineHealth {
+  if (!engine) return { state: 'none' };
+  const info = engine.info;
+  // Only these fields: an engine's info may one day hold an endpoint or a key, which never leave the server.
+  return { state: engine.state, kind: info?.kind, family: info?.family, model: info?.model, device: info?.device };
+}

@@ -1,0 +1,66 @@
+// Video files: each camera's live HLS folder, and its recorded segments, both with Range requests
+// (@fastify/send). Names are validated by the route schema, and send refuses anything resolving
+// outside the folder it is given.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CameraManager } from '../cameras/manager.ts';
+import { Errors } from './errors.ts';
+import { HlsParams, SegmentParams, jsonSchema } from './schemas.ts';
+
+export interface MediaDeps {
+  cameras: CameraManager;
+  /** Live HLS folder of a camera (pipelines/ingest/paths.ts cameraHlsDir). */
+  hlsDirOf: (cameraId: string) => string;
+  /** Where segments go when they leave the live folder (cameraRecordingDir). */
+  recordingDirOf: (cameraId: string) => string;
+}
+
+type FileRequest = FastifyRequest<{ Params: { camera: string; file: string } }>;
+
+const PLAYLIST_CACHE = 'no-cache, no-store, must-revalidate';
+// Players fetch each segment once; a name can come back in a later run after a crash, so never let
+// a cache answer for it.
+const SEGMENT_CACHE = 'no-cache';
+const PLAYLIST_WAIT_MS = 4000;
+
+export function mediaRoutes(app: FastifyInstance, d: MediaDeps): void {
+  app.get('/hls/:camera/:file', { schema: { params: jsonSchema(HlsParams) } }, async (req: FileRequest, reply) => {
+    const { camera, file } = req.params;
+    const state = cameraState(d, camera);
+    if (file.endsWith('.m3u8')) {
+      const dir = d.hlsDirOf(camera);
+      // A camera turns live with its first frame, a moment before its first segment is listed: hold a
+      // playlist request briefly instead of answering 404 to a player that came right on time.
+      if (state === 'live' || state === 'connecting') await waitForFile(join(dir, file), PLAYLIST_WAIT_MS, req);
+      return sendMedia(reply, file, dir, PLAYLIST_CACHE, false);
+    }
+    // A segment the player still lists may have just been retired to recordings (window slide, or a new
+    // run sweeping the folder): serve it from there rather than stall the player with a 404.
+    const live = d.hlsDirOf(camera);
+    const dir = existsSync(join(live, file)) ? live : d.recordingDirOf(camera);
+    return sendMedia(reply, file, dir, SEGMENT_CACHE, true);
+  });
+  app.get('/recordings/:camera/:file', { schema: { params: jsonSchema(SegmentParams) } }, async (req: FileRequest, reply) => {
+    const { camera, file } = req.params;
+    cameraState(d, camera);
+    return sendMedia(reply, file, d.recordingDirOf(camera), SEGMENT_CACHE, true);
+  });
+}
+
+function cameraState(d: MediaDeps, id: string): string {
+  const cam = d.cameras.get(id);
+  if (!cam) throw Errors.NOT_FOUND(`no camera "${id}"`);
+  return cam.state;
+}
+
+function sendMedia(reply: FastifyReply, file: string, dir: string, cacheControl: string, validators: boolean): FastifyReply {
+  // A live playlist is rewritten in place: no ETag/Last-Modified that could answer 304 for a new one.
+  reply.header('cache-control', cacheControl).header('x-content-type-options', 'nosniff');
+  return reply.sendFile(file, dir, { cacheControl: false, etag: validators, lastModified: validators, dotfiles: 'deny', index: false });
+}
+
+async function waitForFile(path: string, ms: number, req: FastifyRequest): Promise<void> {
+  const end = Date.now() + ms;
+  while (!existsSync(path) && Date.now() < end && !req.raw.destroyed) await new Promise((r) => setTimeout(r, 100));
+}
