@@ -132,7 +132,7 @@ describe('split-frame cameras (two processes joined by AccessUnitJoiner)', () =>
     const front = r.frontArgs!.join(' ');
     expect(front).toContain('-rtsp_transport tcp');
     expect(front).toContain('-i rtsp://u:p@h/x');
-    expect(front).toMatch(/-map 0:v:0 -c:v copy -an -f flv pipe:1$/);
+    expect(front).toMatch(/-map 0:v:0 -c:v copy -an -flush_packets 1 -f flv pipe:1$/); // flushed per packet: frame time
     // One connection: the second process never opens the camera.
     expect(r.args.join(' ')).not.toContain('rtsp://');
     expect(r.args.join(' ')).toContain('-probesize 32 -analyzeduration 0 -f flv -i pipe:0');
