@@ -57,7 +57,7 @@ export async function run(): Promise<void> {
   const [ours, ourOut] = await callgrind(join(dir, 'callgrind.engine.out'), driver, [
     cpuBins(), pair.model, pair.mmproj, image, grammarFile, PROMPTS[0]!, String(MAX_TOKENS), '1', ...IMAGE_TOKENS,
   ]);
-  const answer = JSON.parse(/^\{.*\}$/m.exec(ourOut)?.[0] ?? '{}') as { outputTokens?: number };
+  const answer = JSON.parse(/^\{"outputTokens".*\}$/m.exec(ourOut)?.[0] ?? '{}') as { outputTokens?: number };
   const [ref, refOut] = await callgrind(join(dir, 'callgrind.cli.out'), cli, [
     '-m', pair.model, '--mmproj', pair.mmproj, '--image', image, '-p', PROMPTS[0]!, '-n', String(MAX_TOKENS), '--temp', '0',
     '-t', '1', '-lv', '4', '--grammar-file', grammarFile, '--image-min-tokens', IMAGE_TOKENS[0]!, '--image-max-tokens', IMAGE_TOKENS[1]!,

@@ -203,6 +203,9 @@ export async function run(): Promise<void> {
     row('whole prompt', ours.prefillTokS, ref.prefillTokS, 'tok/s', true);
     row('decode (grammar)', ours.decodeTokS, ref.decodeTokS, 'tok/s', true);
     row('peak RSS', ours.peakMb, ref.peakMb, 'MB', false);
+    console.log('  decode: the engine\'s time is its whole decode loop (sampling, grammar and llama_decode); the cli\'s is');
+    console.log('  llama_decode alone (llama_perf eval time: its sampling and grammar are not timed), which favours the cli.');
+    console.log(`  load average now ${loadavg().map(f2).join(' ')} (2 cores): tok/s swings with other load; engine-instructions.bench.ts counts instructions.`);
     console.log(`  output tokens: engine ${ours.outputTokens}, cli ${ref.outputTokens}; the cli's whole prompt includes its`);
     console.log('  first-decode graph allocation (fresh process each run), the engine is warm: compare image prefill.');
   } finally {

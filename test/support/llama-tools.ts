@@ -8,6 +8,8 @@
 //   buildLlamaServer(): Promise<string> path of llama-server
 //   buildEngineDriver(): Promise<string> path of engine-driver: one ask through Vigil's engine core without Node,
 //                                        to run under callgrind next to llama-mtmd-cli (native/engine-driver.cpp)
+//   buildSamplerCheck(): Promise<string> path of sampler-check: the grammar sampler against a full-vocabulary
+//                                        grammar pass on random logits (native/sampler-check.cpp)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -105,6 +107,14 @@ export async function buildEngineDriver(): Promise<string> {
   const driver = join(root, 'test', 'support', 'native', 'engine-driver.cpp');
   const objs = await compile([driver], 1, [`-I${join(native, 'src')}`]);
   return link(join(out, 'engine-driver'), [...objs, coreLib]);
+}
+
+/** Vigil's grammar sampler (from vigil_core.a) against llama.cpp's full-vocabulary grammar pass. */
+export async function buildSamplerCheck(): Promise<string> {
+  ensureEngineBuild();
+  const check = join(root, 'test', 'support', 'native', 'sampler-check.cpp');
+  const objs = await compile([check], 1, [`-I${join(native, 'src')}`]);
+  return link(join(out, 'sampler-check'), [...objs, coreLib]);
 }
 
 /** The UI assets header the server includes, generated without assets (the tests need only the API). */
