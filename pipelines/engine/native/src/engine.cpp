@@ -204,8 +204,8 @@ void Engine::prefill_suffixes(std::vector<Seq> & seqs, Batch & batch) {
     if (!batch.empty()) decode(true);
 }
 
-// Every unfinished sequence advances one token per llama_decode, together. Kept out of line so that profiles
-// (callgrind's --toggle-collect, perf) can attribute the per-token work to it.
+// Every unfinished sequence advances one token per llama_decode, together. Kept out of line so that a profile
+// tells its llama_decode calls from the prompt's (test/bench/engine-instructions.bench.ts relies on it).
 __attribute__((noinline)) void Engine::decode_answers(std::vector<Seq> & seqs, Batch & batch, AskOut & out) {
     for (;;) {
         for (size_t q = 0; q < seqs.size(); q++) {
