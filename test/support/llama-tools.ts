@@ -59,10 +59,10 @@ function run(cmd: string, args: string[]): Promise<void> {
 }
 
 /** Compiles sources to objects (at most `jobs` at a time), skipping up-to-date ones. */
-async function compile(sources: string[], jobs = 2, extraFlags: string[] = []): Promise<string[]> {
+async function compile(sources: string[], jobs = 2, extraFlags: string[] = [], headers: string[] = []): Promise<string[]> {
   mkdirSync(join(out, 'obj'), { recursive: true });
   const objs = sources.map((s) => join(out, 'obj', basename(s).replace(/\.(c|cpp)$/, '.o')));
-  const todo = sources.map((s, i) => [s, objs[i]!] as const).filter(([s, o]) => !newer(o, [s]));
+  const todo = sources.map((s, i) => [s, objs[i]!] as const).filter(([s, o]) => !newer(o, [s, ...headers]));
   const queue = [...todo];
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) await run(process.env.CXX ?? 'g++', [...FLAGS, ...extraFlags, '-c', next[0], '-o', next[1]]);
@@ -101,11 +101,17 @@ export async function buildMtmdCli(): Promise<string> {
   return link(join(out, 'llama-mtmd-cli'), objs);
 }
 
+/** The engine core's headers: a tool compiled against them is stale when one changes (class layouts). */
+function nativeHeaders(): string[] {
+  const dir = join(native, 'src');
+  return readdirSync(dir).filter((f) => f.endsWith('.h')).map((f) => join(dir, f));
+}
+
 /** Vigil's engine core (vigil_core.a of the current engine build) behind a small command-line driver. */
 export async function buildEngineDriver(): Promise<string> {
   ensureEngineBuild();
   const driver = join(root, 'test', 'support', 'native', 'engine-driver.cpp');
-  const objs = await compile([driver], 1, [`-I${join(native, 'src')}`]);
+  const objs = await compile([driver], 1, [`-I${join(native, 'src')}`], nativeHeaders());
   return link(join(out, 'engine-driver'), [...objs, coreLib]);
 }
 
@@ -113,7 +119,7 @@ export async function buildEngineDriver(): Promise<string> {
 export async function buildSamplerCheck(): Promise<string> {
   ensureEngineBuild();
   const check = join(root, 'test', 'support', 'native', 'sampler-check.cpp');
-  const objs = await compile([check], 1, [`-I${join(native, 'src')}`]);
+  const objs = await compile([check], 1, [`-I${join(native, 'src')}`], nativeHeaders());
   return link(join(out, 'sampler-check'), [...objs, coreLib]);
 }
 

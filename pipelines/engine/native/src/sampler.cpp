@@ -25,24 +25,19 @@ static std::string grammar_text(const llama_vocab * vocab, llama_token id) {
     return big.substr(0, std::max(n, 0));
 }
 
-VocabIndex::VocabIndex(const llama_vocab * v)
-    : vocab(v), n_vocab(llama_vocab_n_tokens(v)), kind(n_vocab, NEVER), head(n_vocab, 0) {
-    byte_token.fill(-1);
+VocabIndex::VocabIndex(const llama_vocab * v) : vocab(v), n_vocab(llama_vocab_n_tokens(v)), longer(1 << 16) {
     for (llama_token id = 0; id < n_vocab; id++) {
         if (llama_vocab_is_eog(v, id)) {
-            kind[id] = EOG;
+            eog.push_back(id);
             continue;
         }
         std::string text = grammar_text(v, id);
-        if (text.empty() || text[0] == 0) continue;  // the grammar rejects these whatever its state
+        if (text.empty() || text[0] == 0) continue;
         uint8_t b0 = (uint8_t) text[0];
         if (text.size() == 1) {
-            kind[id] = ONE_BYTE;
-            head[id] = (uint16_t) (b0 << 8);
-            if (byte_token[b0] < 0) byte_token[b0] = id;
+            one_byte[b0].push_back(id);
         } else {
-            kind[id] = LONGER;
-            head[id] = (uint16_t) (b0 << 8 | (uint8_t) text[1]);
+            longer[b0 << 8 | (uint8_t) text[1]].push_back(id);
             longer_count[b0]++;
         }
     }
@@ -95,25 +90,25 @@ llama_token GrammarSampler::sample(const float * logits) {
 // a UTF-8 sequence cut short included. A byte without a one-byte token stays allowed (nothing is ruled out).
 void GrammarSampler::rule_out_by_head() {
     const VocabIndex & ix = index_;
-    std::vector<llama_token_data> bytes;
-    bytes.reserve(256);
+    std::vector<uint8_t> byte_of;  // the bytes that have a one-byte token, in the order they are asked about
     for (int b = 0; b < 256; b++) {
-        if (ix.byte_token[b] >= 0) bytes.push_back({ix.byte_token[b], 0.0f, 0.0f});
+        if (!ix.one_byte[b].empty()) byte_of.push_back((uint8_t) b);
     }
     auto allowed_bytes = [&](llama_sampler * g, std::array<uint8_t, 256> & ok) {
         ok.fill(1);
-        std::vector<llama_token_data> ask = bytes;
+        std::vector<llama_token_data> ask(byte_of.size());
+        for (size_t i = 0; i < byte_of.size(); i++) ask[i] = {ix.one_byte[byte_of[i]][0], 0.0f, 0.0f};
         llama_token_data_array arr = {ask.data(), ask.size(), -1, false};
         llama_sampler_apply(g, &arr);
-        for (const auto & t : ask) ok[(uint8_t) (ix.head[t.id] >> 8)] = std::isfinite(t.logit);
+        for (size_t i = 0; i < byte_of.size(); i++) ok[byte_of[i]] = std::isfinite(ask[i].logit);
     };
     allowed_bytes(grammar_, first_ok_);
     refined_.fill(0);
     for (int b = 0; b < 256; b++) {
-        if (!first_ok_[b] || ix.longer_count[b] <= REFINE_ABOVE || ix.byte_token[b] < 0) continue;
+        if (!first_ok_[b] || ix.longer_count[b] <= REFINE_ABOVE || ix.one_byte[b].empty()) continue;
         std::unique_ptr<llama_sampler, decltype(&llama_sampler_free)> after(llama_sampler_clone(grammar_), llama_sampler_free);
         try {
-            llama_sampler_accept(after.get(), ix.byte_token[b]);
+            llama_sampler_accept(after.get(), ix.one_byte[b][0]);
         } catch (const std::exception &) {
             continue;  // cannot look past this byte: leave its tokens to the grammar
         }
@@ -130,16 +125,17 @@ void GrammarSampler::rule_out_by_head() {
 llama_token GrammarSampler::best_allowed(const float * logits) {
     const VocabIndex & ix = index_;
     cur_.clear();
-    for (llama_token id = 0; id < ix.n_vocab; id++) {
-        VocabIndex::Kind k = ix.kind[id];
-        if (k == VocabIndex::NEVER) continue;
-        if (k != VocabIndex::EOG) {
-            uint16_t h = ix.head[id];
-            if (!first_ok_[h >> 8]) continue;
-            if (k == VocabIndex::LONGER && refined_[h >> 8] && !head_ok_[h]) continue;
+    // A NaN would break nth_element's ordering; such a token is never the pick anyway.
+    auto take = [&](const std::vector<llama_token> & ids) {
+        for (llama_token id : ids) cur_.push_back({id, std::isnan(logits[id]) ? -INFINITY : logits[id], 0.0f});
+    };
+    take(ix.eog);
+    for (int b = 0; b < 256; b++) {
+        if (!first_ok_[b]) continue;
+        take(ix.one_byte[b]);
+        for (int c = 0; c < 256; c++) {
+            if (!refined_[b] || head_ok_[b << 8 | c]) take(ix.longer[b << 8 | c]);
         }
-        // A NaN would break nth_element's ordering; such a token is never the pick anyway.
-        cur_.push_back({id, std::isnan(logits[id]) ? -INFINITY : logits[id], 0.0f});
     }
     size_t lo = 0;
     size_t round = FIRST_ROUND;

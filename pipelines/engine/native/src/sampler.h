@@ -16,13 +16,13 @@ class VocabIndex {
   public:
     explicit VocabIndex(const llama_vocab * vocab);
 
-    enum Kind : uint8_t { NEVER, EOG, ONE_BYTE, LONGER };
     const llama_vocab * vocab;
     int n_vocab;
-    std::vector<Kind> kind;               // NEVER: empty text, which grammars always reject
-    std::vector<uint16_t> head;           // first byte << 8 | second byte (0 when one byte long)
-    std::array<llama_token, 256> byte_token;  // a token whose text is exactly that byte, or -1
-    std::array<int, 256> longer_count{};  // how many LONGER tokens start with each byte
+    std::vector<llama_token> eog;                      // end-of-generation tokens: the grammar decides alone
+    std::array<std::vector<llama_token>, 256> one_byte;  // tokens whose text is exactly that byte
+    std::vector<std::vector<llama_token>> longer;      // by first byte << 8 | second byte, longer texts
+    std::array<int, 256> longer_count{};               // longer tokens per first byte
+    // Tokens with an empty text are in none of these: grammars reject them whatever their state.
 };
 
 class GrammarSampler {
