@@ -79,6 +79,9 @@ export async function run(): Promise<void> {
   row('llama_decode / token', e.decodePerToken, c.decodePerToken);
   row('step total / token', e.samplePerToken + e.decodePerToken, c.samplePerToken + c.decodePerToken);
   console.log(`  output tokens: engine ${e.tokens}, cli ${c.tokens}; whole run: engine ${M(ours.totalIr)}, cli ${M(ref.totalIr)}`);
+  const check = costOf(ours, /^llama_batch_allocr::init\(/, /^llama_context::decode\(/);
+  console.log(`  llama_decode: the engine's unified KV cache (questions share the image prefix) makes llama.cpp check every batch`);
+  console.log(`  against all 256 sequence ids (llama_batch_allocr::init: ${M(check.ir / check.calls).trim()} a call here), a fixed cost per step.`);
 }
 
 if (process.argv[1]?.endsWith('engine-instructions.bench.ts')) await run();
