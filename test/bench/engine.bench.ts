@@ -21,7 +21,7 @@ const THREADS = Number(process.env.VIGIL_BENCH_THREADS ?? 2);
 const SIDE = 448; // 448x448 = 256 image tokens
 /** Timings on a shared 2-core box swing with other load: repeat each measurement and keep the best. */
 const REPEAT = Number(process.env.VIGIL_BENCH_REPEAT ?? (SMALL ? 3 : 1));
-const MAX_TOKENS = 64;
+export const MAX_TOKENS = 64;
 /** VIGIL_BENCH_PART=a or b runs one half only. */
 const PART = process.env.VIGIL_BENCH_PART ?? 'ab';
 const CACHE = join(process.cwd(), 'test', '.tmp', 'bench-models');
@@ -32,7 +32,7 @@ const SCHEMA = {
   required: ['answer', 'reason'],
   additionalProperties: false,
 };
-const PROMPTS = ['Is anyone wearing a helmet?', 'Is there a car in the driveway?', 'Is the gate open?', 'Is it raining?', 'Is a dog visible?'];
+export const PROMPTS = ['Is anyone wearing a helmet?', 'Is there a car in the driveway?', 'Is the gate open?', 'Is it raining?', 'Is a dog visible?'];
 const questions = (k: number): EngineQuestion[] => PROMPTS.slice(0, k).map((prompt, i) => ({ id: `q${i}`, prompt, schema: SCHEMA }));
 
 /** Peak resident memory (VmHWM) of a live process, in MB. */
@@ -133,6 +133,28 @@ async function mtmdCli(bin: string, model: string, mmproj: string, image: string
   };
 }
 
+/** The 448x448 test frame (256 image tokens), written once into `dir`. */
+export async function benchImage(dir: string): Promise<string> {
+  const image = join(dir, 'frame-448.jpg');
+  if (!existsSync(image)) {
+    await sharp({ create: { width: SIDE, height: SIDE, channels: 3, background: { r: 90, g: 140, b: 60 } } })
+      .composite([{ input: Buffer.from(`<svg width="${SIDE}" height="${SIDE}"><circle cx="200" cy="220" r="90" fill="#c33"/></svg>`) }])
+      .jpeg({ quality: 90 })
+      .toFile(image);
+  }
+  return image;
+}
+
+/** The GBNF the engine samples SCHEMA's answers with (the same text goes to the cli's --grammar-file). */
+export async function answerGrammar(): Promise<string> {
+  const llama = await getLlama({ gpu: false, build: 'never' });
+  try {
+    return bridgeGrammar((await llama.createGrammarForJsonSchema(SCHEMA as never)).grammar);
+  } finally {
+    await llama.dispose();
+  }
+}
+
 export async function run(): Promise<void> {
   const shapes = SMALL ? SMALL_SHAPES : QWEN25VL_3B_SHAPES;
   const name = SMALL ? 'bench-small' : 'bench-3b';
@@ -140,13 +162,7 @@ export async function run(): Promise<void> {
   const [pair, writeMs] = await timed(async () => cachedQwen25VLPair(CACHE, shapes, name));
   console.log(`model pair (${SMALL ? 'small' : 'real 3B'} shapes, random weights): ${pair.model} [${f1(writeMs / 1000)} s to write/check]`);
 
-  const image = join(CACHE, 'frame-448.jpg');
-  if (!existsSync(image)) {
-    await sharp({ create: { width: SIDE, height: SIDE, channels: 3, background: { r: 90, g: 140, b: 60 } } })
-      .composite([{ input: Buffer.from(`<svg width="${SIDE}" height="${SIDE}"><circle cx="200" cy="220" r="90" fill="#c33"/></svg>`) }])
-      .jpeg({ quality: 90 })
-      .toFile(image);
-  }
+  const image = await benchImage(CACHE);
   const img: EngineImage = { jpeg: readFileSync(image), width: SIDE, height: SIDE };
   const maxAnswerTokens = MAX_TOKENS;
   const engine = new LocalEngine({
@@ -165,11 +181,8 @@ export async function run(): Promise<void> {
     console.log('\n(b) engine vs llama-mtmd-cli (same bundle, libraries, model, image, grammar, threads)');
     const [cli, buildMs] = await timed(() => buildMtmdCli());
     console.log(`  llama-mtmd-cli ready in ${f1(buildMs / 1000)} s`);
-    const llama = await getLlama({ gpu: false, build: 'never' });
-    const gbnf = bridgeGrammar((await llama.createGrammarForJsonSchema(SCHEMA as never)).grammar);
-    await llama.dispose();
     const grammarFile = join(CACHE, 'answer.gbnf');
-    writeFileSync(grammarFile, gbnf);
+    writeFileSync(grammarFile, await answerGrammar());
     // Interleave the two so that load from other processes hits both alike; keep the best of each.
     let ours: Metrics | undefined;
     let ref: Metrics | undefined;
@@ -189,6 +202,9 @@ export async function run(): Promise<void> {
     row('whole prompt', ours.prefillTokS, ref.prefillTokS, 'tok/s', true);
     row('decode (grammar)', ours.decodeTokS, ref.decodeTokS, 'tok/s', true);
     row('peak RSS', ours.peakMb, ref.peakMb, 'MB', false);
+    console.log('  decode: the engine\'s time is its whole decode loop (sampling, grammar and llama_decode); the cli\'s is');
+    console.log('  llama_decode alone (llama_perf eval time: its sampling and grammar are not timed), which favours the cli.');
+    console.log(`  load average now ${loadavg().map(f2).join(' ')} (2 cores): tok/s swings with other load; engine-instructions.bench.ts counts instructions.`);
     console.log(`  output tokens: engine ${ours.outputTokens}, cli ${ref.outputTokens}; the cli's whole prompt includes its`);
     console.log('  first-decode graph allocation (fresh process each run), the engine is warm: compare image prefill.');
   } finally {

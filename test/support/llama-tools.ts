@@ -6,6 +6,10 @@
 //
 //   buildMtmdCli(): Promise<string>     path of llama-mtmd-cli
 //   buildLlamaServer(): Promise<string> path of llama-server
+//   buildEngineDriver(): Promise<string> path of engine-driver: one ask through Vigil's engine core without Node,
+//                                        to run under callgrind next to llama-mtmd-cli (native/engine-driver.cpp)
+//   buildSamplerCheck(): Promise<string> path of sampler-check: the grammar sampler against a full-vocabulary
+//                                        grammar pass on random logits (native/sampler-check.cpp)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -16,6 +20,7 @@ const native = join(root, 'pipelines', 'engine', 'native');
 const src = join(native, 'llama-src');
 const out = join(native, 'build', 'tools');
 const mtmdLib = join(native, 'build', 'Release', 'mtmd.a');
+const coreLib = join(native, 'build', 'Release', 'vigil_core.a');
 
 const FLAGS = [
   '-O3', '-DNDEBUG', '-std=c++17', '-fPIC', '-pthread', '-w',
@@ -25,7 +30,7 @@ const FLAGS = [
 ];
 
 /** The CPU variant's bins dir (the tools are baselines on the CPU; GPU variants are the engine's business). */
-function cpuBins(): string {
+export function cpuBins(): string {
   const dir = join(root, 'node_modules', '@node-llama-cpp', `${process.platform}-${process.arch}`, 'bins', `${process.platform}-${process.arch}`);
   if (!existsSync(dir)) throw new Error(`node-llama-cpp's prebuilt CPU libraries are missing: ${dir}`);
   return dir;
@@ -54,13 +59,13 @@ function run(cmd: string, args: string[]): Promise<void> {
 }
 
 /** Compiles sources to objects (at most `jobs` at a time), skipping up-to-date ones. */
-async function compile(sources: string[], jobs = 2): Promise<string[]> {
+async function compile(sources: string[], jobs = 2, extraFlags: string[] = [], headers: string[] = []): Promise<string[]> {
   mkdirSync(join(out, 'obj'), { recursive: true });
   const objs = sources.map((s) => join(out, 'obj', basename(s).replace(/\.(c|cpp)$/, '.o')));
-  const todo = sources.map((s, i) => [s, objs[i]!] as const).filter(([s, o]) => !newer(o, [s]));
+  const todo = sources.map((s, i) => [s, objs[i]!] as const).filter(([s, o]) => !newer(o, [s, ...headers]));
   const queue = [...todo];
   const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) await run(process.env.CXX ?? 'g++', [...FLAGS, '-c', next[0], '-o', next[1]]);
+    for (let next = queue.shift(); next; next = queue.shift()) await run(process.env.CXX ?? 'g++', [...FLAGS, ...extraFlags, '-c', next[0], '-o', next[1]]);
   };
   await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, worker));
   return objs;
@@ -94,6 +99,28 @@ export async function buildMtmdCli(): Promise<string> {
   ensureEngineBuild();
   const objs = await compile([join(src, 'tools/mtmd/mtmd-cli.cpp'), writeLogFlush()]);
   return link(join(out, 'llama-mtmd-cli'), objs);
+}
+
+/** The engine core's headers: a tool compiled against them is stale when one changes (class layouts). */
+function nativeHeaders(): string[] {
+  const dir = join(native, 'src');
+  return readdirSync(dir).filter((f) => f.endsWith('.h')).map((f) => join(dir, f));
+}
+
+/** Vigil's engine core (vigil_core.a of the current engine build) behind a small command-line driver. */
+export async function buildEngineDriver(): Promise<string> {
+  ensureEngineBuild();
+  const driver = join(root, 'test', 'support', 'native', 'engine-driver.cpp');
+  const objs = await compile([driver], 1, [`-I${join(native, 'src')}`], nativeHeaders());
+  return link(join(out, 'engine-driver'), [...objs, coreLib]);
+}
+
+/** Vigil's grammar sampler (from vigil_core.a) against llama.cpp's full-vocabulary grammar pass. */
+export async function buildSamplerCheck(): Promise<string> {
+  ensureEngineBuild();
+  const check = join(root, 'test', 'support', 'native', 'sampler-check.cpp');
+  const objs = await compile([check], 1, [`-I${join(native, 'src')}`], nativeHeaders());
+  return link(join(out, 'sampler-check'), [...objs, coreLib]);
 }
 
 /** The UI assets header the server includes, generated without assets (the tests need only the API). */

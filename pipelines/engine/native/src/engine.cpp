@@ -147,17 +147,110 @@ int32_t Engine::prefill_prefix(const mtmd_input_chunks * chunks, AskOut & out) {
     return n_past;
 }
 
-namespace {
-struct Seq {
+struct Engine::Seq {
     llama_seq_id id;
     llama_pos pos;
     std::vector<llama_token> suffix;
     std::unique_ptr<GrammarSampler> sampler;
-    std::vector<float> logits;
+    int row = -1;                  // batch row of the last decode whose logits are this sequence's next token
+    std::vector<float> logits;     // a copy, only when another decode ran before sampling (suffixes > n_batch)
     int max_tokens;
     bool done = false;
+
+    const float * next_logits(llama_context * ctx) const {
+        return row >= 0 ? llama_get_logits_ith(ctx, row) : logits.data();
+    }
 };
-}  // namespace
+
+// One llama_batch for a whole ask, refilled for every decode (no allocation per step).
+class Engine::Batch {
+  public:
+    Batch(llama_context * ctx, int capacity) : ctx_(ctx), b_(llama_batch_init(capacity, 0, 1)), capacity_(capacity) {}
+    ~Batch() { llama_batch_free(b_); }
+    Batch(const Batch &) = delete;
+    Batch & operator=(const Batch &) = delete;
+
+    bool full() const { return b_.n_tokens == capacity_; }
+    bool empty() const { return b_.n_tokens == 0; }
+    /** Returns the token's row, the index its logits are read back by. */
+    int add(Seq & s, llama_token tok, bool logits) {
+        if (full()) throw EngineFailure("more sequences than the batch holds (n_batch " + std::to_string(capacity_) + ")");
+        int j = b_.n_tokens++;
+        b_.token[j] = tok;
+        b_.pos[j] = s.pos++;
+        b_.n_seq_id[j] = 1;
+        b_.seq_id[j][0] = s.id;
+        b_.logits[j] = logits;
+        return j;
+    }
+    void decode() {
+        if (llama_decode(ctx_, b_) != 0) throw EngineFailure("llama_decode failed");
+        b_.n_tokens = 0;
+    }
+
+  private:
+    llama_context * ctx_;
+    llama_batch b_;
+    int capacity_;
+};
+
+// Every question's suffix in as few batches as n_batch allows; each sequence keeps its last token's logits.
+void Engine::prefill_suffixes(std::vector<Seq> & seqs, Batch & batch) {
+    std::vector<Seq *> waiting;  // sequences whose logits row is in the batch being filled
+    auto decode = [&](bool last) {
+        batch.decode();
+        if (last) return;
+        // A later decode overwrites the logits: keep a copy (only when the suffixes exceed n_batch).
+        const int n_vocab = llama_vocab_n_tokens(vocab_);
+        for (Seq * s : waiting) {
+            const float * l = llama_get_logits_ith(ctx_, s->row);
+            s->logits.assign(l, l + n_vocab);
+            s->row = -1;
+        }
+        waiting.clear();
+    };
+    for (Seq & s : seqs) {
+        for (size_t i = 0; i < s.suffix.size(); i++) {
+            if (batch.full()) decode(false);
+            bool last = i + 1 == s.suffix.size();
+            int row = batch.add(s, s.suffix[i], last);
+            if (last) {
+                s.row = row;
+                waiting.push_back(&s);
+            }
+        }
+    }
+    if (!batch.empty()) decode(true);
+}
+
+// Every unfinished sequence advances one token per llama_decode, together. Kept out of line so that a profile
+// tells its llama_decode calls from the prompt's (test/bench/engine-instructions.bench.ts relies on it).
+__attribute__((noinline)) void Engine::decode_answers(std::vector<Seq> & seqs, Batch & batch, AskOut & out) {
+    for (;;) {
+        for (size_t q = 0; q < seqs.size(); q++) {
+            Seq & s = seqs[q];
+            if (s.done) continue;
+            AnswerOut & a = out.answers[q];
+            llama_token tok = s.sampler->sample(s.next_logits(ctx_));
+            if (llama_vocab_is_eog(vocab_, tok)) {
+                s.done = true;
+                a.stop = "eog";
+                continue;
+            }
+            s.sampler->accept(tok);
+            a.text += piece(tok);
+            a.output_tokens++;
+            if (a.output_tokens >= s.max_tokens) {
+                s.done = true;
+                a.stop = "length";
+                continue;
+            }
+            s.row = batch.add(s, tok, true);
+        }
+        if (batch.empty()) break;
+        batch.decode();
+    }
+}
 
 AskOut Engine::ask(const std::vector<std::vector<uint8_t>> & images, const std::string & prefix,
                    const std::vector<QuestionIn> & questions) {
@@ -166,7 +259,6 @@ AskOut Engine::ask(const std::vector<std::vector<uint8_t>> & images, const std::
     if ((int) questions.size() > n_seq_max())
         throw EngineFailure("too many questions in one ask: " + std::to_string(questions.size()) + " > " +
                             std::to_string(n_seq_max()));
-    const int n_vocab = llama_vocab_n_tokens(vocab_);
     llama_memory_t mem = llama_get_memory(ctx_);
     llama_memory_clear(mem, true);
 
@@ -204,7 +296,8 @@ AskOut Engine::ask(const std::vector<std::vector<uint8_t>> & images, const std::
         s.suffix.resize(n);
         llama_tokenize(vocab_, sfx.c_str(), (int32_t) sfx.size(), s.suffix.data(), n, false, true);
         if (s.suffix.empty()) s.suffix.push_back(llama_vocab_nl(vocab_));
-        s.sampler = std::make_unique<GrammarSampler>(vocab_, questions[q].grammar);
+        if (!vocab_index_) vocab_index_ = std::make_unique<VocabIndex>(vocab_);
+        s.sampler = std::make_unique<GrammarSampler>(*vocab_index_, questions[q].grammar);
         need += s.suffix.size() + s.max_tokens;
     }
     if (need > (size_t) n_ctx()) {
@@ -225,73 +318,24 @@ AskOut Engine::ask(const std::vector<std::vector<uint8_t>> & images, const std::
     // 3. Fork the prefix into one sequence per question (unified KV: the cells are shared, not copied).
     for (size_t q = 1; q < seqs.size(); q++) llama_memory_seq_cp(mem, 0, seqs[q].id, -1, -1);
 
-    // 4. All suffixes in one batch (split only when longer than n_batch); keep each sequence's last logits.
+    // 4. All suffixes in one batch (split only when longer than n_batch), then 5. the answers, together.
     double t0 = now_ms();
-    llama_batch batch = llama_batch_init(params_.n_batch, 0, 1);
-    std::vector<std::pair<size_t, int>> wants;  // (seq index, batch row) whose logits to keep
-    auto flush = [&]() {
-        if (batch.n_tokens == 0) return;
-        if (llama_decode(ctx_, batch) != 0) throw EngineFailure("llama_decode failed");
-        for (auto [q, row] : wants) {
-            const float * l = llama_get_logits_ith(ctx_, row);
-            seqs[q].logits.assign(l, l + n_vocab);
-        }
-        wants.clear();
-        batch.n_tokens = 0;
-    };
-    auto add = [&](size_t q, llama_token tok, bool logits) {
-        if (batch.n_tokens == params_.n_batch) flush();
-        int j = batch.n_tokens++;
-        batch.token[j] = tok;
-        batch.pos[j] = seqs[q].pos++;
-        batch.n_seq_id[j] = 1;
-        batch.seq_id[j][0] = seqs[q].id;
-        batch.logits[j] = logits;
-        if (logits) wants.emplace_back(q, j);
-    };
+    for (size_t q = 0; q < seqs.size(); q++) {
+        seqs[q].pos = n_past;
+        out.answers.push_back({});
+        out.answers.back().suffix_tokens = (int) seqs[q].suffix.size();
+    }
     try {
-        for (size_t q = 0; q < seqs.size(); q++) {
-            seqs[q].pos = n_past;
-            for (size_t i = 0; i < seqs[q].suffix.size(); i++) add(q, seqs[q].suffix[i], i + 1 == seqs[q].suffix.size());
-            out.answers.push_back({});
-            out.answers.back().suffix_tokens = (int) seqs[q].suffix.size();
-        }
-        flush();
-        out.suffix_ms = now_ms() - t0;
-
-        // 5. Decode every unfinished sequence one token per step, together.
+        Batch batch(ctx_, params_.n_batch);
+        prefill_suffixes(seqs, batch);
         double t1 = now_ms();
-        for (;;) {
-            for (size_t q = 0; q < seqs.size(); q++) {
-                Seq & s = seqs[q];
-                if (s.done) continue;
-                AnswerOut & a = out.answers[q];
-                llama_token tok = s.sampler->sample(s.logits.data());
-                if (llama_vocab_is_eog(vocab_, tok)) {
-                    s.done = true;
-                    a.stop = "eog";
-                    continue;
-                }
-                s.sampler->accept(tok);
-                a.text += piece(tok);
-                a.output_tokens++;
-                if (a.output_tokens >= s.max_tokens) {
-                    s.done = true;
-                    a.stop = "length";
-                    continue;
-                }
-                add(q, tok, true);
-            }
-            if (batch.n_tokens == 0) break;
-            flush();
-        }
+        out.suffix_ms = t1 - t0;
+        decode_answers(seqs, batch, out);
         out.decode_ms = now_ms() - t1;
     } catch (...) {
-        llama_batch_free(batch);
         llama_memory_clear(mem, true);
         throw;
     }
-    llama_batch_free(batch);
     llama_memory_clear(mem, true);
     return out;
 }

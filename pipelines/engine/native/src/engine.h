@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "llama.h"
 #include "mtmd.h"
+#include "sampler.h"
 
 namespace vigil {
 
@@ -78,7 +79,12 @@ class Engine {
     void set_phase(Phase p) { phase_ = (int) p; }
 
   private:
+    struct Seq;
+    class Batch;
     int32_t prefill_prefix(const mtmd_input_chunks * chunks, AskOut & out);
+    void prefill_suffixes(std::vector<Seq> & seqs, Batch & batch);
+    void decode_answers(std::vector<Seq> & seqs, Batch & batch, AskOut & out);
+    std::unique_ptr<VocabIndex> vocab_index_;  // built on the first ask: one pass over the vocabulary
     std::string piece(llama_token token) const;
 
     LoadParams params_;
