@@ -81,13 +81,6 @@ export const IngestSchema = z.strictObject({
   authBackoff: AuthBackoffSchema.prefault({}).describe(
     'Slower retries after repeated authentication failures, so a wrong password does not lock the camera account.',
   ),
-  maxPixels: z
-    .number()
-    .int()
-    .positive()
-    .default(1003520)
-    .describe('Pixel budget of sampled frames; they are scaled once to a size on the model grid inside it.'),
-  gridFactor: z.number().int().positive().default(28).describe('Model grid factor for sampled frames (28 for Qwen2.5-VL, 32 for Qwen3-VL).'),
   jpegQuality: z.number().int().min(2).max(31).default(4).describe('ffmpeg MJPEG qscale of sampled frames (2 best, 31 worst).'),
 });
 
@@ -148,7 +141,12 @@ export const OpenAIEngineSchema = z.strictObject({
 export const EngineSchema = z.strictObject({
   kind: z.enum(['local', 'openai']).default('local').describe('Which engine answers questions.'),
   minPixels: z.number().int().positive().default(3136).describe('Smallest image (pixels) sent to the model.'),
-  maxPixels: z.number().int().positive().default(1003520).describe('Largest image (pixels) sent to the model.'),
+  maxPixels: z
+    .number()
+    .int()
+    .positive()
+    .default(1003520)
+    .describe('Largest image (pixels) sent to the model; sampled frames are scaled once, in ffmpeg, onto the engine family\'s grid inside it.'),
   local: LocalEngineSchema.prefault({}),
   openai: OpenAIEngineSchema.prefault({}),
 });

@@ -16,6 +16,8 @@ import { SocketHub } from './hub/socket-hub.ts';
 import { EventStream, type StreamOptions } from './hub/stream.ts';
 import { openSqliteStore, storeFileIn } from '../pipelines/store/index.ts';
 import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
+import type { GridOptions } from '../pipelines/grid.ts';
+import { engineGrid } from '../pipelines/engine/create.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -49,7 +51,7 @@ export interface RunningServer {
 export async function startServer(config: Readonly<VigilConfig>, opts: StartOptions = {}): Promise<RunningServer> {
   const log = (opts.logger ?? rootLogger).child({ component: 'server' });
   const store = await openSqliteStore({ file: storeFileIn(config.server.dataDir), logger: log });
-  const ingest = await ingestDefaults(opts, store.recordings).catch(async (err: unknown) => {
+  const ingest = await ingestDefaults(opts, store.recordings, engineGrid(config.engine)).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
@@ -113,14 +115,14 @@ function packageVersion(): string {
 
 type DirOf = (dataDir: string, id: string) => string;
 
-async function ingestDefaults(opts: StartOptions, recordings: RecordingIndex): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {
+async function ingestDefaults(opts: StartOptions, recordings: RecordingIndex, grid: GridOptions): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {
   if (opts.supervisorFactory && opts.hlsDirOf && opts.recordingDirOf) {
     return { factory: opts.supervisorFactory, hlsDirOf: opts.hlsDirOf, recordingDirOf: opts.recordingDirOf };
   }
   // Loaded on demand so tests with scripted supervisors do not load ingest at all.
   const [{ CameraSupervisor }, paths] = await Promise.all([import('../pipelines/ingest/supervisor.ts'), import('../pipelines/ingest/paths.ts')]);
   return {
-    factory: opts.supervisorFactory ?? ((o) => new CameraSupervisor({ ...o, recordings })),
+    factory: opts.supervisorFactory ?? ((o) => new CameraSupervisor({ ...o, recordings, grid })),
     hlsDirOf: opts.hlsDirOf ?? paths.cameraHlsDir,
     recordingDirOf: opts.recordingDirOf ?? paths.cameraRecordingDir,
   };

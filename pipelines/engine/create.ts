@@ -4,6 +4,8 @@ import type { VisionEngine } from './types.ts';
 import type { EngineConfig } from '../../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { EngineError } from './types.ts';
+import type { GridOptions } from '../grid.ts';
+import { FAMILY_FACTS } from './families.ts';
 
 export interface EngineOverrides {
   kind?: 'local' | 'openai';
@@ -16,6 +18,16 @@ export interface EngineOverrides {
 export interface EngineDeps {
   /** The engine's logger (a child of the composition root's); default silent. */
   log?: Logger;
+}
+
+/**
+ * The grid sampled frames must sit on for the configured engine, known before the engine starts so ingest can
+ * scale frames once, in ffmpeg. The local engine only runs Qwen2.5-VL projectors (others are refused at load);
+ * a remote one says its family in the config.
+ */
+export function engineGrid(config: EngineConfig): GridOptions {
+  const family = config.kind === 'openai' ? config.openai.family : 'qwen2.5-vl';
+  return { factor: FAMILY_FACTS[family].gridFactor, minPixels: config.minPixels, maxPixels: config.maxPixels };
 }
 
 export async function createEngine(config: EngineConfig, overrides: EngineOverrides = {}, deps: EngineDeps = {}): Promise<VisionEngine> {

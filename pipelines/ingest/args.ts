@@ -4,7 +4,7 @@
 //   2. sampled frames: select one frame per sampling interval, scale ONCE to the model grid, showinfo (for the
 //      PTS), MJPEG on stdout. The k-th JPEG on stdout pairs with the k-th showinfo line on stderr.
 import type { CameraConfig, HlsConfig, IngestConfig } from '../../config/schema.ts';
-import { smartResize } from '../grid.ts';
+import { smartResize, type GridOptions } from '../grid.ts';
 import { barcodeFilter } from './barcode.ts';
 import { FFMPEG_PLAYLIST } from './paths.ts';
 import { hlsEncodeTimingArgs, networkInputArgs, whitelistArgs } from './sources.ts';
@@ -99,12 +99,8 @@ export function chooseDecode(camera: CameraConfig, info: SourceInfo, encode: boo
 }
 
 /** Size of sampled frames: on the model grid, inside the pixel budget. */
-export function sampleSize(info: Pick<SourceInfo, 'width' | 'height'>, ingest: IngestConfig): { width: number; height: number } {
-  const [height, width] = smartResize(info.height, info.width, {
-    factor: ingest.gridFactor,
-    minPixels: 3136,
-    maxPixels: ingest.maxPixels,
-  });
+export function sampleSize(info: Pick<SourceInfo, 'width' | 'height'>, grid: GridOptions): { width: number; height: number } {
+  const [height, width] = smartResize(info.height, info.width, grid);
   return { width, height };
 }
 
@@ -123,6 +119,8 @@ export interface RunArgsInput {
   ingest: IngestConfig;
   hls: HlsConfig;
   hlsDir: string;
+  /** The engine's grid and pixel budget (handed down by the composition root): frames are scaled onto it once. */
+  grid: GridOptions;
   /** First segment number of this run: last segment number of any earlier run + 1. */
   startNumber: number;
   info: SourceInfo;
@@ -142,7 +140,7 @@ export function buildFfmpegArgs(input: RunArgsInput): RunArgs {
   const { camera, ingest, info } = input;
   const encode = needsEncode(camera, info);
   const decode = chooseDecode(camera, info, encode);
-  const size = sampleSize(info, ingest);
+  const size = sampleSize(info, input.grid);
   const sample = `${selectFilter(camera.sampleInterval, decode)},scale=${size.width}:${size.height},showinfo=checksum=0`;
   // -debug_ts: one stderr line per packet read, the run's progress and wall clock (packet-clock.ts).
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-debug_ts', '-y'];

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import type { CameraConfig, HlsConfig, IngestConfig, RecordingConfig } from '../../config/schema.ts';
 import { scrub, secretsOf } from '../../config/redact.ts';
 import type { Logger } from '../log.ts';
+import type { GridOptions } from '../grid.ts';
 import { SafeEmitter } from '../safe-emitter.ts';
 import { buildFfmpegArgs, inputArgs, probeInputArgs, sourceKind, TESTSRC, type DecodeMode, type SourceInfo } from './args.ts';
 import { classifyExit, failure, LineTail, type Failure } from './exit-reason.ts';
@@ -38,6 +39,8 @@ export interface CameraSupervisorOptions {
   logger: Logger;
   /** Where retired segments are indexed (the store, injected by the composition root). */
   recordings: RecordingIndex;
+  /** The engine's grid and pixel budget (from the composition root): sampled frames are scaled onto it once. */
+  grid: GridOptions;
 }
 
 /** SIGTERM lets ffmpeg close the playlist cleanly; past this grace it gets SIGKILL. */
@@ -232,7 +235,7 @@ export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
     await this.#keeper.sweep(Infinity);
     if (this.#closing) return;
     const { camera, ingest, hls } = this.#o;
-    const built = buildFfmpegArgs({ camera, ingest, hls, hlsDir: this.#hlsDir, startNumber, info });
+    const built = buildFfmpegArgs({ camera, ingest, hls, hlsDir: this.#hlsDir, grid: this.#o.grid, startNumber, info });
     this.#decode = built.decode;
     this.#video = videoPath(info, built.encode, camera);
     if (this.#video.reason && this.#video.codec === 'hevc') this.#log.warn(this.#video.reason);

@@ -19,8 +19,8 @@ export interface Supervisor {
   stderrTail(): string[];
 }
 
-/** What the manager knows from the config; the factory adds the store's recording index. */
-export type SupervisorOptions = Omit<CameraSupervisorOptions, 'recordings'>;
+/** What the manager knows from the config; the factory adds the store's recording index and the engine's grid. */
+export type SupervisorOptions = Omit<CameraSupervisorOptions, 'recordings' | 'grid'>;
 
 export type SupervisorFactory = (opts: SupervisorOptions) => Supervisor;
 

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { CameraSchema, HlsSchema, IngestSchema, RecordingSchema } from '../../config/schema.ts';
+import { CameraSchema, EngineSchema, HlsSchema, IngestSchema, RecordingSchema } from '../../config/schema.ts';
+import { engineGrid } from '../../pipelines/engine/create.ts';
 import { CameraSupervisor } from '../../pipelines/ingest/supervisor.ts';
 import { openSqliteStore, storeFileIn } from '../../pipelines/store/index.ts';
 
@@ -51,6 +52,7 @@ async function measure(decode: 'keyframes' | 'all', n: number, seconds: number):
     camera: CameraSchema.parse({ id: `b${i}`, source: SOURCE, sampleInterval: 1, decode }),
     ingest: IngestSchema.parse({}), hls: HlsSchema.parse({}), recording: RecordingSchema.parse({ enabled: false }), dataDir, logger,
     recordings: store.recordings,
+    grid: engineGrid(EngineSchema.parse({})),
   }));
   let frames = 0;
   for (const s of sups) s.on('frame', () => frames++);

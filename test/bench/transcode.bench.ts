@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { CameraSchema, HlsSchema, IngestSchema, RecordingSchema } from '../../config/schema.ts';
+import { CameraSchema, EngineSchema, HlsSchema, IngestSchema, RecordingSchema } from '../../config/schema.ts';
+import { engineGrid } from '../../pipelines/engine/create.ts';
 import { CameraSupervisor } from '../../pipelines/ingest/supervisor.ts';
 import { openSqliteStore, storeFileIn } from '../../pipelines/store/index.ts';
 import { TRANSCODE_CORES_1080P30 } from '../../pipelines/ingest/transcode.ts';
@@ -64,6 +65,7 @@ async function measure(source: string, seconds: number): Promise<Measured> {
   const store = await openSqliteStore({ file: storeFileIn(dataDir) });
   const sup = new CameraSupervisor({
     recordings: store.recordings,
+    grid: engineGrid(EngineSchema.parse({})),
     camera: CameraSchema.parse({ id: 'bench', source, sampleInterval: 1 }),
     ingest: IngestSchema.parse({}), hls: HlsSchema.parse({}), recording: RecordingSchema.parse({ enabled: false }), dataDir,
     logger: pino({ level: 'silent' }),

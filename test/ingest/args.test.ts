@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { CameraSchema, HlsSchema, IngestSchema } from '../../config/schema.ts';
+import { CameraSchema, EngineSchema, HlsSchema, IngestSchema } from '../../config/schema.ts';
+import { engineGrid } from '../../pipelines/engine/create.ts';
 import {
   buildFfmpegArgs, chooseDecode, inputArgs, probeInputArgs, sampleSize, selectFilter, sourceKind, type SourceInfo,
 } from '../../pipelines/ingest/args.ts';
 import { smartResize } from '../../pipelines/grid.ts';
 
 const ingest = IngestSchema.parse({});
+const grid = engineGrid(EngineSchema.parse({}));
 const hls = HlsSchema.parse({ segmentSeconds: 2, liveSegments: 5 });
 const h264: SourceInfo = { codec: 'h264', width: 1920, height: 1080, fps: 30, gopSeconds: 1 };
 const mjpeg: SourceInfo = { codec: 'mjpeg', width: 1280, height: 720, fps: 30, gopSeconds: 0.033 };
 const cam = (o: Record<string, unknown>) => CameraSchema.parse({ id: 'c', ...o });
 const build = (camera: ReturnType<typeof cam>, info = h264) =>
-  buildFfmpegArgs({ camera, ingest, hls, hlsDir: '/d/hls/c', startNumber: 42, info });
+  buildFfmpegArgs({ camera, ingest, hls, hlsDir: '/d/hls/c', grid, startNumber: 42, info });
 const after = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
 
 describe('source kinds and input args', () => {
@@ -70,7 +72,7 @@ describe('full command', () => {
     expect(after(a, '-skip_frame')).toBe('nokey');
     expect(after(a, '-c:v')).toBe('copy');
     expect(a).not.toContain('libx264');
-    const [h, w] = smartResize(1080, 1920, { factor: 28, minPixels: 3136, maxPixels: ingest.maxPixels });
+    const [h, w] = smartResize(1080, 1920, { factor: 28, minPixels: 3136, maxPixels: 1003520 });
     expect(after(a, '-vf')).toContain(`scale=${w}:${h},showinfo=checksum=0`);
     expect([r.width, r.height]).toEqual([w, h]);
     expect(after(a, '-hls_time')).toBe('2');
@@ -115,8 +117,8 @@ describe('full command', () => {
     expect(after(r.args, '-c:v')).toBe('copy');
   });
 
-  it('sample size follows ingest.gridFactor and maxPixels', () => {
-    const s = sampleSize({ width: 1920, height: 1080 }, IngestSchema.parse({ gridFactor: 32, maxPixels: 500_000 }));
+  it("sample size follows the engine's grid: the family's factor and engine.maxPixels", () => {
+    const s = sampleSize({ width: 1920, height: 1080 }, engineGrid(EngineSchema.parse({ kind: 'openai', maxPixels: 500_000, openai: { family: 'qwen3-vl' } })));
     expect(s.width % 32).toBe(0);
     expect(s.height % 32).toBe(0);
     expect(s.width * s.height).toBeLessThanOrEqual(500_000);

@@ -3,7 +3,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { CameraSchema, HlsSchema, IngestSchema, RecordingSchema } from '../../config/schema.ts';
+import { CameraSchema, EngineSchema, HlsSchema, IngestSchema, RecordingSchema } from '../../config/schema.ts';
+import { engineGrid } from '../../pipelines/engine/create.ts';
 import type { CameraSupervisor } from '../../pipelines/ingest/supervisor.ts';
 import { CameraSupervisor as Supervisor } from '../../pipelines/ingest/supervisor.ts';
 import { ShowinfoParser } from '../../pipelines/ingest/frame-stream.ts';
@@ -30,6 +31,7 @@ export function makeSupervisor(dataDir: string, camera: Record<string, unknown>,
     logger,
     // A real SQLite store in the test data folder, opened on first use and left open until the test process ends.
     recordings: lazyRecordingIndex(dataDir),
+    grid: engineGrid(EngineSchema.parse({})),
   });
   const h: Harness = { sup, logs, states: [], frames: [] };
   sup.on('state', (s) => h.states.push(s));

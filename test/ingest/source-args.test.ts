@@ -1,7 +1,8 @@
 // ffmpeg input recipes per network kind: explicit protocol whitelist, forced demuxer, wall-clock timestamps for
 // MJPEG (kept through the HLS encode), live edge for HLS; probes get the same whitelist.
 import { describe, expect, it } from 'vitest';
-import { CameraSchema, HlsSchema, IngestSchema } from '../../config/schema.ts';
+import { CameraSchema, EngineSchema, HlsSchema, IngestSchema } from '../../config/schema.ts';
+import { engineGrid } from '../../pipelines/engine/create.ts';
 import { buildFfmpegArgs, inputArgs, probeInputArgs, type SourceInfo } from '../../pipelines/ingest/args.ts';
 
 const ingest = IngestSchema.parse({ rtspTimeout: 2 });
@@ -9,7 +10,7 @@ const cam = (source: string) => CameraSchema.parse({ id: 'c', source });
 const mjpeg: SourceInfo = { codec: 'mjpeg', width: 640, height: 480, fps: 25, gopSeconds: 0.04 };
 const h264: SourceInfo = { codec: 'h264', width: 1920, height: 1080, fps: 25, gopSeconds: 1 };
 const build = (source: string, info: SourceInfo) =>
-  buildFfmpegArgs({ camera: cam(source), ingest, hls: HlsSchema.parse({}), hlsDir: '/d', startNumber: 0, info }).args;
+  buildFfmpegArgs({ camera: cam(source), ingest, hls: HlsSchema.parse({}), hlsDir: '/d', grid: engineGrid(EngineSchema.parse({})), startNumber: 0, info }).args;
 /** The options given to the output whose file name is `file`. */
 function outputOptions(args: string[], file: string): string[] {
   const end = args.indexOf(file);
@@ -41,12 +42,12 @@ describe('network input recipes', () => {
   });
   it('MJPEG is encoded for HLS keeping its wall-clock frame times (vfr); sampled frames pass through', () => {
     const args = build('http://cam/video.mjpg', mjpeg);
-    expect(outputOptions(args, '/d/live.m3u8')).toEqual(expect.arrayContaining(['-c:v', 'libx264', '-fps_mode', 'vfr']));
+    expect(outputOptions(args, '/d/ffmpeg.m3u8')).toEqual(expect.arrayContaining(['-c:v', 'libx264', '-fps_mode', 'vfr']));
     expect(outputOptions(args, 'pipe:1')).toEqual(expect.arrayContaining(['-fps_mode', 'passthrough']));
   });
   it('H.264 over RTMP/SRT/HLS is copied, with the source timestamps', () => {
     for (const src of ['rtmp://h/app/s', 'srt://h:1', 'http://h/i.m3u8']) {
-      const hlsOut = outputOptions(build(src, h264), '/d/live.m3u8');
+      const hlsOut = outputOptions(build(src, h264), '/d/ffmpeg.m3u8');
       expect(hlsOut).toEqual(expect.arrayContaining(['-c:v', 'copy']));
       expect(hlsOut).not.toContain('-fps_mode');
     }

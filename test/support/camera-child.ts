@@ -1,7 +1,8 @@
 // A Vigil-like process for crash tests: one real CameraSupervisor (testsrc through ffmpeg, 1 s segments) recording
 // into the SQLite store of DATA_DIR. Logs JSON lines to stdout; SIGTERM closes the supervisor, then the store.
 import { pino } from 'pino';
-import { CameraSchema, HlsSchema, IngestSchema, RecordingSchema } from '../../config/schema.ts';
+import { CameraSchema, EngineSchema, HlsSchema, IngestSchema, RecordingSchema } from '../../config/schema.ts';
+import { engineGrid } from '../../pipelines/engine/create.ts';
 import { CameraSupervisor } from '../../pipelines/ingest/supervisor.ts';
 import { openSqliteStore, storeFileIn } from '../../pipelines/store/index.ts';
 
@@ -16,6 +17,7 @@ const sup = new CameraSupervisor({
   dataDir,
   logger,
   recordings: store.recordings,
+  grid: engineGrid(EngineSchema.parse({})),
 });
 process.once('SIGTERM', () => {
   void (async () => {
