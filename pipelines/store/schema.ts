@@ -1,16 +1,10 @@
 // Table types of the store as the query builder sees them (Kysely). One interface per table; columns use
 // types both SQLite and PostgreSQL hold (text, bigint, integer, double precision), see migrations.ts.
+import type { RecordedSegment } from '../ingest/recording-index.ts';
 
-export interface RecordingsTable {
+/** A row of the recording index is ingest's RecordedSegment, keyed by camera. */
+export interface RecordingsTable extends RecordedSegment {
   camera: string;
-  seq: number;
-  file: string;
-  /** ms since the epoch */
-  pdt: number;
-  /** seconds */
-  duration: number;
-  bytes: number;
-  run: number;
 }
 
 /** Per-camera running totals, kept in the same transaction as every change to `recordings`. */
