@@ -28,9 +28,9 @@ describe('camera clock in Chromium', () => {
   const sampled = new Map<string, Promise<number | null>>();
 
   beforeAll(async () => {
-    buildDashboard();
+    const clientDir = buildDashboard();
     cam = await startRtspServer({ width: 640, height: 360, profile: 'high', bframes: 2, gop: 30 });
-    server = await startTestServer({ cameras: [{ id: 'bcam', source: cam.url, sampleInterval: 0.5, decode: 'all' }] }, { real: true });
+    server = await startTestServer({ cameras: [{ id: 'bcam', source: cam.url, sampleInterval: 0.5, decode: 'all' }] }, { real: true, clientDir });
     server.cameras.on('frame', (f) => sampled.set(`${f.run}:${f.seq}`, readClockFromImage(f.jpeg)));
     browser = await launchBrowser();
   }, 60_000);

@@ -23,9 +23,9 @@ interface Result {
 
 /** Plays camera `feed` in the single-camera view and compares displayed and sampled counters at equal pdt. */
 async function checkPicture(name: string, feed: RtspFeedOptions, wantMatches = 12): Promise<Result> {
-  buildDashboard();
+  const clientDir = buildDashboard();
   const camera = await startRtspServer(feed);
-  const server = await startTestServer({ cameras: [{ id: name, name, source: camera.url, sampleInterval: 0.5 }] }, { real: true });
+  const server = await startTestServer({ cameras: [{ id: name, name, source: camera.url, sampleInterval: 0.5 }] }, { real: true, clientDir });
   const browser = await launchBrowser();
   const sampled = new Map<string, Promise<number | null>>();
   server.cameras.on('frame', (f) => void sampled.set(`${f.run}:${f.seq}`, readBarcodeFromImage(f.jpeg)));

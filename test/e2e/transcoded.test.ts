@@ -19,11 +19,11 @@ describe('transcoded H.265 camera', () => {
   let browser: TestBrowser;
 
   beforeAll(async () => {
-    buildDashboard();
+    const clientDir = buildDashboard();
     [hevc, avc] = await Promise.all([startHlsSource({ codec: 'hevc', fps: FPS }), startHlsSource({ codec: 'h264', fps: FPS })]);
     server = await startTestServer({
       cameras: [{ id: 'h265cam', source: hevc.url, sampleInterval: 1 }, { id: 'h264cam', source: avc.url, sampleInterval: 1 }],
-    }, { real: true });
+    }, { real: true, clientDir });
     browser = await launchBrowser();
   });
   afterAll(async () => {
