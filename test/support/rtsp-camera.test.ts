@@ -29,9 +29,12 @@ async function probe(url: string, seconds = 1.5): Promise<Probe> {
   return JSON.parse(stdout) as Probe;
 }
 
-/** Slices per frame in the first second of video: slice headers over slices that start a picture. */
+/**
+ * Slices per frame over three seconds of video: slice headers over slices that start a picture. Three, not one: on a
+ * loaded machine x265 falls behind real time and one second held as few as two pictures.
+ */
 async function slicesPerFrame(url: string, codec: 'h264' | 'hevc'): Promise<number> {
-  const { stderr } = await run('ffmpeg', ['-hide_banner', '-rtsp_transport', 'tcp', '-i', url, '-t', '1', '-map', '0:v', '-c', 'copy',
+  const { stderr } = await run('ffmpeg', ['-hide_banner', '-rtsp_transport', 'tcp', '-i', url, '-t', '3', '-map', '0:v', '-c', 'copy',
     '-bsf:v', 'trace_headers', '-f', 'null', '-'], { timeout: 30_000, maxBuffer: 64 << 20 });
   const field = codec === 'h264' ? /first_mb_in_slice\s+\S+ = (\d+)/ : /first_slice_segment_in_pic_flag\s+\S+ = (\d+)/;
   const values = stderr.split('\n').flatMap((l) => {
