@@ -4,7 +4,6 @@
 //
 // Consumes: camera/ingest/hls/recording config. Emits: 'frame' (Frame with PDT), 'state' (CameraSnapshot on every
 // state change), 'run' (a new run's first segment is in the fresh live playlist: players reload now).
-import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import type { CameraConfig, HlsConfig, IngestConfig, RecordingConfig } from '../../config/schema.ts';
 import { scrub, secretsOf } from '../../config/redact.ts';
@@ -18,13 +17,14 @@ import { FrameSlot } from './frame-slot.ts';
 import { LivePlaylist } from './live-playlist.ts';
 import { showsSplitFrames, spawnRun, SPLIT_FRAMES_REASON } from './merged-run.ts';
 import { PacketClock } from './packet-clock.ts';
+import { terminate, type Run } from './run.ts';
 import { cameraHlsDir, cameraRecordingDir } from './paths.ts';
 import { PdtMapper } from './pdt.ts';
 import { probeSource } from './probe.ts';
 import { RestartPlan } from './restart-plan.ts';
 import type { RecordingIndex } from './recording-index.ts';
 import { RecordingKeeper } from './retention.ts';
-import { stallReason, watchdogLimits, type WatchdogLimits } from './run-watchdog.ts';
+import { stallReason, watchdogLimits } from './run-watchdog.ts';
 import { InputStreamWatch, sourceChange, type SeenStream } from './source-change.ts';
 import { StateChangeLog } from './state-log.ts';
 import { videoPath } from './transcode.ts';
@@ -50,38 +50,6 @@ const TICK_MS = 250;
 /** Frames held while waiting for the run's first segment PDT (about one segment of frames). */
 const MAX_PENDING = 32;
 const PRUNE_EVERY_MS = 60_000;
-
-interface Run {
-  no: number;
-  child: ChildProcess;
-  startNumber: number;
-  spawnedAt: number;
-  firstFrameAt: number | null;
-  lastFrameAt: number | null;
-  seq: number;
-  /** What the run was started with (the supervisor replaces #info when a run teaches it better). */
-  info: SourceInfo;
-  clock: PacketClock;
-  limits: WatchdogLimits;
-  mapper: PdtMapper;
-  pending: TimedJpeg[];
-  announced: boolean;
-  sweptTo: number;
-  stderr: LineTail;
-  decode: DecodeMode;
-  /** PTS of the previous sampled frame and how many gaps in a row were too long for keyframe sampling. */
-  lastPts: number | null;
-  longGaps: number;
-  /** Keyframes the decoder had to conceal parts of (split into one packet per slice, or a lost packet). */
-  splitFrames: number;
-  /** Set when we end the run ourselves (watchdog, close): the exit is expected, this is the reason. */
-  stopReason: string | null;
-  closed: Promise<void>;
-  timer: NodeJS.Timeout;
-  /** Stops watching ffmpeg's playlist (a new segment is published at once, not at the next tick). */
-  unwatch: () => void;
-  ticking: boolean;
-}
 
 export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
   readonly #o: CameraSupervisorOptions;
@@ -476,17 +444,4 @@ export class CameraSupervisor extends SafeEmitter<CameraSupervisorEvents> {
   #scrub(text: string): string {
     return scrub(text, this.#secrets);
   }
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
-export function terminate(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
