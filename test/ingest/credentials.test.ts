@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toCameraInfo } from '../../server/cameras/manager.ts';
 import { secretsOf } from '../../config/redact.ts';
-import { makeSupervisor, waitForState } from './helpers.ts';
+import { makeSupervisor, waitForState, type Harness } from './helpers.ts';
 
 let dataDir: string;
 beforeAll(async () => void (dataDir = await mkdtemp(join(tmpdir(), 'vigil-creds-'))));
@@ -22,6 +22,12 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Every place a credential could leak to: logs, ffmpeg's stderr tail, the snapshot and the API view. */
+function everythingSeen(h: Harness, source: string): string {
+  const snap = h.sup.snapshot();
+  return [...h.logs, ...h.sup.stderrTail(), JSON.stringify(snap), JSON.stringify(toCameraInfo(snap, secretsOf(source)))].join('\n');
+}
+
 describe('credentials with "@" never leak', () => {
   for (const scheme of ['rtsp', 'http', 'rtmp'] as const) {
     it(`${scheme}: log, stderr tail, reason and API are clean`, async () => {
@@ -33,8 +39,7 @@ describe('credentials with "@" never leak', () => {
       try {
         const off = await waitForState(h.sup, (s) => s.state === 'offline', 20_000, 'offline');
         expect(off.reason).toMatch(/refused/);
-        const everything = [...h.logs, ...h.sup.stderrTail(), JSON.stringify(h.sup.snapshot()),
-          JSON.stringify(toCameraInfo(h.sup.snapshot(), secretsOf(source)))].join('\n');
+        const everything = everythingSeen(h, source);
         // ffmpeg itself printed the URL (so there was something to scrub) ...
         expect(everything).toContain(`${scheme}://***@127.0.0.1:${port}`);
         // ... and no fragment of the user or password survived, raw or decoded.
@@ -53,8 +58,7 @@ describe('credentials with "@" never leak', () => {
     try {
       const off = await waitForState(h.sup, (s) => s.state === 'offline', 20_000, 'offline');
       expect(off.reason).toMatch(/refused/);
-      const everything = [...h.logs, ...h.sup.stderrTail(), JSON.stringify(h.sup.snapshot()),
-        JSON.stringify(toCameraInfo(h.sup.snapshot(), secretsOf(source)))].join('\n');
+      const everything = everythingSeen(h, source);
       expect(everything).not.toMatch(/Sec|ret99|ad%6Din|admin/);
     } finally {
       await h.sup.close();
