@@ -2,6 +2,7 @@
 // YAML files, CLI flags and the exported JSON Schema (config/vigil.schema.json) all derive from this.
 import { z } from 'zod';
 import { checkSource } from './source.ts';
+import { AnalysisSchema, EventsSchema, RuleSchema, checkRuleCameras } from './rule.ts';
 
 const seconds = (d: string) => z.number().positive().describe(d);
 
@@ -159,12 +160,24 @@ export const ConfigSchema = z
     recording: RecordingSchema.prefault({}).describe('Retained recording segments.'),
     engine: EngineSchema.prefault({}).describe('Vision-language model engine.'),
     cameras: z.array(CameraSchema).default([]).describe('Camera feeds.'),
+    rules: z
+      .array(RuleSchema)
+      .default([])
+      .describe('Standing rules provisioned from this file: read-only through the API and dashboard (edit the file to change them).'),
+    analysis: AnalysisSchema.prefault({}).describe('The analysis loop: change gate, stale frames, engine concurrency.'),
+    events: EventsSchema.prefault({}).describe('Stored events, evaluations and their evidence files.'),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
     cfg.cameras.forEach((c, i) => {
       if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${c.id}"` });
       seen.add(c.id);
+    });
+    const ruleIds = new Set<string>();
+    cfg.rules.forEach((r, i) => {
+      if (ruleIds.has(r.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id "${r.id}"` });
+      ruleIds.add(r.id);
+      for (const issue of checkRuleCameras(r, cfg.cameras)) ctx.addIssue({ code: 'custom', path: ['rules', i, ...issue.path], message: issue.message });
     });
   });
 
@@ -177,6 +190,7 @@ export type HlsConfig = z.output<typeof HlsSchema>;
 export type RecordingConfig = z.output<typeof RecordingSchema>;
 export type EngineConfig = z.output<typeof EngineSchema>;
 export type BackoffPolicy = z.output<typeof BackoffSchema>;
+export type { Rule, RuleInput, AnalysisConfig, EventsConfig } from './rule.ts';
 export type AuthBackoffPolicy = z.output<typeof AuthBackoffSchema>;
 
 /** JSON Schema for editors (yaml-language-server). */

@@ -3,8 +3,34 @@
 // (EXT-X-PROGRAM-DATE-TIME + PTS offset): the one key tying a result to a video frame.
 
 import type { CameraState, VideoPath } from '../pipelines/ingest/types.ts';
+import type { DetectionMessage, EventRecord } from '../pipelines/rules/types.ts';
+import type { Rule } from '../config/rule.ts';
 
-export type { CameraState, VideoPath };
+export type { CameraState, VideoPath, DetectionMessage, EventRecord, Rule };
+export type { Box, Point } from '../pipelines/vlm/parse.ts';
+
+/** An event as the API and sockets send it: the stored record plus the URLs of its images. */
+export interface EventInfo extends EventRecord {
+  /** URLs relative to the server root, under /api/events/:id/. */
+  snapshot: string;
+  annotated: string;
+  thumbnail: string;
+}
+
+/** An event change, live: one `opened`, then `updated` (count or best frame changed), then one `closed`. */
+export interface EventMessage {
+  type: 'opened' | 'updated' | 'closed';
+  event: EventInfo;
+}
+
+/** A rule as the API lists it. `source: config` rules are read-only (edit the config file). */
+export interface RuleInfo {
+  rule: Rule;
+  version: number;
+  source: 'config' | 'api';
+  updatedAt: number;
+  author: string;
+}
 
 /** Public view of a camera: safe to send to a browser (no source URL, no credentials). */
 export interface CameraInfo {
@@ -45,12 +71,16 @@ export interface FrameEvent {
 
 /** The vision engine as /api/health reports it; `state: 'none'` when the server runs without one. */
 export interface EngineHealth {
-  /** The engine's lifecycle state (e.g. starting, ready, restarting, died, closed), or 'none'. */
+  /** The engine's lifecycle state (e.g. starting, ready, restarting, failed, closed), 'pulling' while the default model downloads, or 'none'. */
   state: string;
   kind?: string;
   family?: string;
   model?: string;
   device?: string;
+  /** Why it is not ready, and what to do (e.g. no model and no network: `vigil models pull` or set engine.local.model). */
+  error?: { code: string; message: string; hint?: string };
+  /** Download progress while pulling the default model. */
+  pull?: { file: string; bytes: number; total: number | null };
 }
 
 export interface HealthInfo {
@@ -71,6 +101,10 @@ export interface ServerToClientEvents {
   cameras: (cams: CameraInfo[]) => void;
   camera: (cam: CameraInfo) => void;
   frame: (ev: FrameEvent) => void;
+  /** Every evaluation of every rule on the room's camera (positive or not). */
+  detections: (d: DetectionMessage) => void;
+  /** Event changes of the room's camera. */
+  event: (m: EventMessage) => void;
 }
 
 /** socket.io events, client to server. */
@@ -84,4 +118,6 @@ export interface ClientToServerEvents {
 export type StreamMessage =
   | { type: 'hello'; cameras: CameraInfo[] }
   | { type: 'camera'; camera: CameraInfo }
-  | ({ type: 'frame' } & FrameEvent);
+  | ({ type: 'frame' } & FrameEvent)
+  | ({ type: 'detections' } & DetectionMessage)
+  | EventMessage;
