@@ -103,8 +103,8 @@ export const RuleSchema = z
       .describe('Send a short clip instead of one frame, for questions about motion ("someone falls").'),
     trigger: z
       .strictObject({
-        n: z.number().int().min(1).max(100).default(2).describe('Positives needed ...'),
-        of: z.number().int().min(1).max(100).default(3).describe('... among this many latest evaluations to open an event.'),
+        n: z.number().int().min(1).max(100).default(2).describe('Positives needed among the latest `of` evaluations to open an event.'),
+        of: z.number().int().min(1).max(100).default(3).describe('How many of the latest evaluations the positives are counted in.'),
       })
       .prefault({})
       .describe('Confirmation before an event opens: N positives in the last M evaluations.'),
