@@ -49,7 +49,7 @@ export class EvidenceFiles {
   async write(id: string, evidence: EventEvidence): Promise<void> {
     const dir = this.dirOf(id);
     await mkdir(dir, { recursive: true });
-    for (const kind of EVIDENCE_KINDS) await writeDurably(join(dir, `${kind}.jpg`), evidence[kind]);
+    await Promise.all(EVIDENCE_KINDS.map((kind) => writeDurably(join(dir, `${kind}.jpg`), evidence[kind])));
     await syncDir(dir);
     await syncDir(this.root);
   }
@@ -58,7 +58,7 @@ export class EvidenceFiles {
   async stage(id: string, evidence: EventEvidence, tag: string): Promise<void> {
     const dir = this.dirOf(id);
     await mkdir(dir, { recursive: true });
-    for (const kind of EVIDENCE_KINDS) await writeDurably(join(dir, stagedName(kind, tag)), evidence[kind]);
+    await Promise.all(EVIDENCE_KINDS.map((kind) => writeDurably(join(dir, stagedName(kind, tag)), evidence[kind])));
     await syncDir(dir);
   }
 
