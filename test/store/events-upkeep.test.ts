@@ -79,6 +79,7 @@ describe('startup sweep', () => {
   it('removes folders without a row, finishes a committed replacement, drops uncommitted files, reports missing files', async () => {
     const e = await store.events.open(newEvent());
     const bare = await store.events.open(newEvent());
+    const gone = await store.events.open(newEvent());
     // Crash between writing a new event's files and its commit: a folder with no row.
     const orphan = newEventId(T0);
     await store.events.files.write(orphan, evidence('orphan'));
@@ -88,10 +89,18 @@ describe('startup sweep', () => {
     await store.events.files.stage(e.id, evidence('never-committed'), 'abcdef012345');
     writeFileSync(join(folder(e.id), 'snapshot.jpg.tmp-1a2b3c4d'), 'half a file');
     rmSync(join(folder(bare.id), 'thumbnail.jpg'));
+    rmSync(folder(gone.id), { recursive: true });
     mkdirSync(join(dataDir, 'events', 'stray'));
     const result = await store.events.sweep();
     expect(result.removedFolders.sort()).toEqual([orphan, 'stray'].sort());
-    expect(result).toMatchObject({ promoted: 3, dropped: 4, missingFiles: [{ id: bare.id, kinds: ['thumbnail'] }] });
+    expect(result).toMatchObject({ promoted: 3, dropped: 4 });
+    expect(result.missingFiles).toEqual(
+      expect.arrayContaining([
+        { id: bare.id, kinds: ['thumbnail'] },
+        { id: gone.id, kinds: ['snapshot', 'annotated', 'thumbnail'] },
+      ]),
+    );
+    expect(result.missingFiles).toHaveLength(2);
     expect(readdirSync(join(dataDir, 'events')).sort()).toEqual([e.id, bare.id].sort());
     expect(readdirSync(folder(e.id)).sort()).toEqual(['annotated.jpg', 'snapshot.jpg', 'thumbnail.jpg']);
     expect(readFileSync(join(folder(e.id), 'snapshot.jpg'), 'latin1')).toContain('snapshot committed');
