@@ -143,6 +143,24 @@ describe('event sink', () => {
   });
 });
 
+describe('one transaction per call', () => {
+  // An evaluation the database refuses (a NOT NULL column left null: what a bug in the loop could send).
+  const broken = () => evaluation({ pdt: T0 + 5000, sourceW: null as unknown as number });
+
+  it('addEvaluations stores all or nothing', async () => {
+    await expect(store.events.addEvaluations([{ evaluation: evaluation(), eventId: null }, { evaluation: broken(), eventId: null }])).rejects.toThrow(/NOT NULL/);
+    expect(rowCount('evaluations')).toBe(0);
+    expect(rowCount('prompts')).toBe(0);
+  });
+
+  it('an open whose transaction fails leaves no row, no evaluation and no folder', async () => {
+    await expect(store.events.open(newEvent({ evaluations: [evaluation(), broken()] }))).rejects.toThrow(/NOT NULL/);
+    expect(rowCount('events')).toBe(0);
+    expect(rowCount('evaluations')).toBe(0);
+    expect(readdirSync(join(dataDir, 'events'))).toEqual([]);
+  });
+});
+
 describe('event queries', () => {
   it('filter by camera, rule, severity, state and start time, newest first', async () => {
     const a = await store.events.open(newEvent({ startPdt: T0 }));
