@@ -48,8 +48,8 @@ export class ChangeGate {
 
   /** Must this camera's frame go to the model? diff: mean absolute difference (0-255) against the last frame that was asked. */
   async check(camera: string, jpeg: Buffer, pdt: number): Promise<GateDecision> {
-    const cam = this.#camera(camera);
     if (this.#threshold === 0) return { ask: true, diff: null, reason: 'off' };
+    const cam = this.#camera(camera);
     // An unreadable frame is asked anyway: the engine reports what is wrong with it better than a skip would.
     const thumb = await thumbnail(jpeg).catch(() => null);
     remember(cam.checked, pdt, thumb);
