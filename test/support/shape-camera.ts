@@ -9,7 +9,8 @@
 //   cam.origin                  Unix ms the timeline counts from (default: when startShapeCamera was called)
 //   cam.shapeAt(clockMs)        {x1, y1, x2, y2} in source pixels (x2/y2 are edges: 80 px at 100 -> 100..180) or null
 //                               when absent; clockMs is the frame's burned wall clock (readClock in barcode.ts)
-//   await cam.truthOf(jpeg)     {clock, box}: reads the burned clock of a frame (source size) and gives shapeAt for it
+//   await cam.truthOf(jpeg)     {clock, box}: reads the burned clock of a frame (any size: a sampled, scaled or stored
+//                               frame) and gives shapeAt for it, in SOURCE pixels (Vigil's stored boxes are too)
 //   cam.server                  the TestRtspServer (kill/restart/freeze/thaw like any test camera)
 //   await cam.close()           idempotent
 //
