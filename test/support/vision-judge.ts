@@ -5,6 +5,7 @@
 //
 //   const judge = await startVisionJudge({ delayMs: 50 });
 //   engine.openai.baseUrl = judge.baseUrl            // http://127.0.0.1:<port>/v1, family qwen2.5-vl
+//   (in a config: engine: {kind: openai, openai: {baseUrl: <judge.baseUrl>, model: vision-judge, family: qwen2.5-vl}})
 //   judge.requests                                   // every chat request: kind, prompt, image sizes, answer, status
 //   judge.down('refuse' | 'drop' | 'hang'); judge.up() // 503 on every route / connections dropped / requests held
 //                                                    // unanswered (client timeouts; released with a 503 by up()); back
