@@ -6,7 +6,9 @@
 //   const cam = await startShapeCamera({ colour: 'red', shape: 'square', size: 80,
 //     timeline: { visible: [{ from: 2000, to: 6000 }, { from: 9000 }], path: [{ at: 2000, x: 60, y: 120 }, { at: 6000, x: 460, y: 120 }] } });
 //   cam.url                     rtsp://127.0.0.1:<port>/cam
-//   cam.origin                  Unix ms the timeline counts from (default: when startShapeCamera was called)
+//   cam.origin                  Unix ms the timeline counts from (default: when startShapeCamera was called; pass
+//                               `origin: Date.now() + 8000` to start the script once the system under test is up:
+//                               before the origin the shape is absent)
 //   cam.shapeAt(clockMs)        {x1, y1, x2, y2} in source pixels (x2/y2 are edges: 80 px at 100 -> 100..180) or null
 //                               when absent; clockMs is the frame's burned wall clock (readClock in barcode.ts)
 //   await cam.truthOf(jpeg)     {clock, box}: reads the burned clock of a frame (any size: a sampled, scaled or stored
