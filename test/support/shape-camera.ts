@@ -116,6 +116,7 @@ export function resolveTimeline(t: ShapeTimeline = {}, frame = { width: 640, hei
 
 /** Timeline time (ms since origin, looped) -> top-left corner as ffmpeg's overlay places it, or null when absent. */
 export function cornerAt(tl: ResolvedTimeline, ms: number): { x: number; y: number } | null {
+  if (ms < 0) return null; // before the origin: absent, looped or not
   const t = tl.loopMs === null ? ms : ms - tl.loopMs * Math.floor(ms / tl.loopMs);
   if (!tl.visible.some((v) => t >= v.from && t < v.to)) return null;
   const p = tl.path;
@@ -148,7 +149,8 @@ export function shapeFilter(tl: ResolvedTimeline, origin: number, o: { colour: C
     }
     return `if(lt(${T},${p[0]!.at}),${p[0]![k]},${e})`;
   };
-  const enable = tl.visible.map((v) => (v.to === Infinity ? `gte(${T},${v.from})` : `gte(${T},${v.from})*lt(${T},${v.to})`)).join('+');
+  const during = tl.visible.map((v) => (v.to === Infinity ? `gte(${T},${v.from})` : `gte(${T},${v.from})*lt(${T},${v.to})`)).join('+');
+  const enable = `gte(t*1000,${origin})*(${during})`;
   const hex = `0x${CAMERA_COLOURS[o.colour].toString(16).padStart(6, '0')}`;
   const s = o.size;
   const alpha = {
