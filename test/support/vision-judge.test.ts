@@ -109,6 +109,17 @@ describe('vision judge', () => {
     for (const word of ['red square', 'blue circle', 'yellow triangle']) expect(text).toContain(word);
   });
 
+  it('judges the last frame of a clip', async () => {
+    const first = await prepareImage(await picture([BLUE]), engine.info);
+    const last = await prepareImage(await picture([{ ...RED, x: 300 }]), engine.info);
+    const q = buildQuestion('detect', 'shape', { family: 'qwen2.5-vl', sent: last.sent, frames: 2 });
+    const [a] = await engine.ask({ frames: [first.image, last.image], questions: [q] });
+    const boxes = parseAnswer(a!.raw, { family: 'qwen2.5-vl', sent: last.sent, source: last.source }, 'detect').boxes;
+    expect(boxes.map((b) => b.label)).toEqual(['red square']);
+    near([boxes[0]!.x1, boxes[0]!.y1], [300, RED.y]);
+    expect(judge.requests.at(-1)!.images).toHaveLength(2);
+  });
+
   it('fills attributes from the shape and ignores colours named only in the attribute wording', async () => {
     const prepared = await prepareImage(scene, engine.info);
     const attributes = [{ name: 'color', type: { kind: 'enum' as const, values: ['red', 'blue', 'yellow'] } }];
