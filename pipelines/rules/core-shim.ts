@@ -1,42 +1,8 @@
-// TEMPORARY stand-ins for wt/core's condition.ts, schedule.ts, rule-state.ts and change-gate.ts, with the
+// TEMPORARY stand-ins for wt/core's rule-state.ts and change-gate.ts, with the
 // signatures agreed for issue 9. Deleted once wt/core is merged (the loop then imports the real modules).
 import sharp from 'sharp';
 import type { Rule } from '../../config/rule.ts';
-import type { Box, ParsedAnswer, Point } from '../vlm/parse.ts';
 import type { CloseReason, StateChange } from './types.ts';
-
-export interface Judgement {
-  positive: boolean;
-  boxes: Box[];
-  points: Point[];
-  count: number | null;
-  answer: string | null;
-}
-
-export function judge(rule: Rule, _camera: string, parsed: ParsedAnswer, _source: { width: number; height: number }): Judgement {
-  const c = rule.condition;
-  switch (rule.kind) {
-    case 'yesno':
-      return { positive: parsed.answer === (c.answer ?? 'yes'), boxes: [], points: [], count: null, answer: parsed.answer ?? null };
-    case 'describe': {
-      const d = parsed.description ?? '';
-      const hit = (c.contains ?? []).some((w) => d.toLowerCase().includes(w.toLowerCase()));
-      return { positive: hit, boxes: [], points: [], count: null, answer: d };
-    }
-    case 'count': {
-      const n = parsed.count ?? 0;
-      return { positive: n >= (c.value ?? 1), boxes: parsed.boxes, points: [], count: n, answer: null };
-    }
-    default: {
-      const n = parsed.boxes.length + parsed.points.length;
-      return { positive: n >= (c.min ?? 1), boxes: parsed.boxes, points: parsed.points, count: n, answer: null };
-    }
-  }
-}
-
-export function inSchedule(_schedule: Rule['schedule'], _pdt: number): boolean {
-  return true;
-}
 
 export type Phase = 'idle' | 'pending' | 'open' | 'closing' | 'cooldown';
 

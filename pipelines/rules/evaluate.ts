@@ -8,7 +8,7 @@ import { buildQuestion } from '../vlm/questions.ts';
 import { parseAnswer } from '../vlm/parse.ts';
 import { parseAttributeSpec } from '../vlm/attributes.ts';
 import type { Size } from '../vlm/image.ts';
-import { judge } from './core-shim.ts';
+import { judge } from './condition.ts';
 import type { DueRule } from './scheduler.ts';
 import type { ActiveRule, Evaluation, SkipReason } from './types.ts';
 
