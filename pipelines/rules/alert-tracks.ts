@@ -6,7 +6,7 @@
 // A sink failure is logged and loses only that write: the loop and the other tracks go on.
 import type { Frame } from '../ingest/types.ts';
 import type { Logger } from '../log.ts';
-import { RuleState } from './core-shim.ts';
+import { RuleState } from './rule-state.ts';
 import { buildEvidence } from './evidence.ts';
 import type { ActiveRule, CloseReason, EventMessage, EventRecord, EventSink, Evaluation, StateChange } from './types.ts';
 
@@ -75,7 +75,7 @@ export class AlertTracks {
     if (ev.outcome === 'skipped' || ev.outcome === 'error') return this.write([{ evaluation: ev, eventId: t.eventId }]);
     if (!ev.gated) t.lastAsked = ev;
     const wasOpen = t.eventId;
-    const changes = t.state.observe({ pdt: ev.pdt, positive: ev.outcome === 'positive', count: ev.count });
+    const changes = t.state.observe({ pdt: ev.pdt, positive: ev.outcome === 'positive', count: ev.count ?? (ev.outcome === 'positive' ? 1 : 0) });
     const opens = changes.some((c) => c.type === 'opened');
     if (!wasOpen || opens) t.window.push(ev);
     else await this.write([{ evaluation: ev, eventId: wasOpen }]);

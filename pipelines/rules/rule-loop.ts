@@ -9,7 +9,7 @@ import type { Frame } from '../ingest/types.ts';
 import type { Logger } from '../log.ts';
 import { SafeEmitter } from '../safe-emitter.ts';
 import type { AnalysisConfig } from '../../config/rule.ts';
-import { ChangeGate } from './core-shim.ts';
+import { ChangeGate } from './change-gate.ts';
 import { inSchedule } from './schedule.ts';
 import { AlertTracks } from './alert-tracks.ts';
 import { askRules, blankEvaluation, engineSkipReason } from './evaluate.ts';
@@ -54,7 +54,7 @@ export class RuleLoop extends SafeEmitter<RuleLoopEvents> {
   constructor(private readonly o: RuleLoopOptions) {
     super(o.log);
     this.scheduler = new FrameScheduler({ maxInFlight: o.analysis.maxInFlight, maxFrameAgeMs: o.analysis.maxFrameAge * 1000 });
-    this.gate = new ChangeGate({ changeThreshold: o.analysis.changeThreshold, forceEvery: o.analysis.forceEvery });
+    this.gate = new ChangeGate({ threshold: o.analysis.changeThreshold, forceEverySec: o.analysis.forceEvery });
     this.tracks = new AlertTracks({
       sink: o.sink,
       engine: () => ({ kind: o.engine.info.kind, model: o.engine.info.model }),
