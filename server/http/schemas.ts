@@ -5,9 +5,22 @@ import { z } from 'zod';
 import { CAMERA_ID } from '../../config/schema.ts';
 import type { CameraInfo, CameraState, HealthInfo } from '../wire.ts';
 
-/** zod -> JSON Schema (draft-07, what fastify's ajv speaks), without the `$schema` key. */
-export function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io: 'output' }) as Record<string, unknown>;
+// Each JSON Schema handed to fastify remembers the zod schema it came from, so the OpenAPI document
+// (server/http/openapi.ts) can describe it in OpenAPI 3.0's own dialect instead of draft-07.
+const sources = new WeakMap<object, { schema: z.ZodType; io: 'input' | 'output' }>();
+
+/** zod -> JSON Schema (draft-07, what fastify's ajv and serializer speak), without the `$schema` key. */
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io }) as Record<string, unknown>;
+  sources.set(rest, { schema, io });
+  return rest;
+}
+
+/** The OpenAPI 3.0 form of a schema made by jsonSchema(); null for one made otherwise. */
+export function openApiSchema(json: unknown): Record<string, unknown> | null {
+  const src = typeof json === 'object' && json !== null ? sources.get(json) : undefined;
+  if (!src) return null;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(src.schema, { target: 'openapi-3.0', io: src.io }) as Record<string, unknown>;
   return rest;
 }
 
