@@ -18,6 +18,9 @@ import { openSqliteStore, storeFileIn } from '../pipelines/store/index.ts';
 import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
 import type { GridOptions } from '../pipelines/grid.ts';
 import { engineGrid } from '../pipelines/engine/create.ts';
+import { RuleCatalog } from './rules/catalog.ts';
+import type { RuleRunner } from './rules/ports.ts';
+import { VigilMetrics } from './metrics.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -56,11 +59,23 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     throw err;
   });
   const cameras = new CameraManager(config, ingest.factory, log);
+  // The rule loop, once one runs (it needs an engine); the routes and the catalog read it through this.
+  const loop = null as RuleRunner | null;
+  const rules = new RuleCatalog({ repo: store.rules, cameras: () => config.cameras, apply: (active) => loop?.setRules(active), log });
+  await rules.provision(config.rules).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  const metrics = new VigilMetrics({ cameras, ...(opts.engine ? { engine: opts.engine } : {}) });
   const guard = new RequestGuard({ boundHost: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.allowedOrigins });
   const { app, routes } = await createHttp({
     cameras,
     guard,
     engine: opts.engine,
+    rules,
+    events: store.events,
+    loop: () => loop,
+    metrics,
     hlsDirOf: (id: string) => ingest.hlsDirOf(config.server.dataDir, id),
     recordingDirOf: (id: string) => ingest.recordingDirOf(config.server.dataDir, id),
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,

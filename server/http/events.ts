@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { EventRepository } from '../rules/ports.ts';
 import { toEventInfo, type EventImage } from '../events-view.ts';
-import { Errors } from './errors.ts';
+import { Errors, invalid } from './errors.ts';
 import { ErrorSchema } from './schemas.ts';
 import { EventDetailSchema, EventImageParams, EventInfoSchema, EventPageSchema, EventParams, EventPatchSchema, EventQuerySchema } from './rule-schemas.ts';
 import { zodRoute } from './validate.ts';
@@ -24,7 +24,7 @@ export function eventRoutes(app: FastifyInstance, d: EventRouteDeps): void {
     '/api/events',
     zodRoute({ summary: 'Events, newest first; `next` is the cursor of the following page', querystring: EventQuerySchema, response: { 200: EventPageSchema, ...err(400) } }),
     async (req: FastifyRequest<{ Querystring: z.output<typeof EventQuerySchema> }>) => {
-      const page = await d.events.list(req.query);
+      const page = await d.events.list(req.query).catch(rethrow);
       return { events: page.events.map(toEventInfo), next: page.next };
     },
   );
@@ -37,14 +37,14 @@ export function eventRoutes(app: FastifyInstance, d: EventRouteDeps): void {
     '/api/events/:id',
     zodRoute({ summary: 'Review an event: reviewed, verdict, note, keep', params: EventParams, body: EventPatchSchema, response: { 200: EventInfoSchema, ...err(400, 404) } }),
     async (req: FastifyRequest<{ Params: { id: string }; Body: z.output<typeof EventPatchSchema> }>) => {
-      const updated = await d.events.review(req.params.id, req.body);
+      const updated = await d.events.review(req.params.id, req.body).catch(rethrow);
       if (!updated) throw missing(req.params.id);
       return toEventInfo(updated);
     },
   );
   app.delete('/api/events/:id', zodRoute({ summary: 'Delete an event, its evaluations and its files', params: EventParams, response: { 200: z.object({ deleted: z.string() }), ...err(404) } }), async (req: IdReq) => {
     if (!(await d.events.get(req.params.id))) throw missing(req.params.id);
-    await d.events.delete(req.params.id);
+    await d.events.delete(req.params.id).catch(rethrow);
     return { deleted: req.params.id };
   });
   app.get(
@@ -58,4 +58,12 @@ export function eventRoutes(app: FastifyInstance, d: EventRouteDeps): void {
       return reply.sendFile(basename(path), dirname(path), { cacheControl: false, etag: true, lastModified: true, dotfiles: 'deny', index: false });
     },
   );
+}
+
+/** The store's coded refusals as API errors (anything else stays a 500). */
+function rethrow(err: unknown): never {
+  const e = err as { code?: unknown; message?: unknown };
+  if (e?.code === 'BAD_CURSOR') throw invalid('invalid query', [{ path: 'cursor', message: String(e.message) }]);
+  if (e?.code === 'EVENT_NOT_FOUND') throw Errors.NOT_FOUND(String(e.message));
+  throw err;
 }

@@ -135,7 +135,7 @@ const pdtParam = z
     if (!Number.isFinite(n)) ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 date' });
     return n;
   })
-  .meta({ type: 'string' });
+  .describe('epoch ms or ISO 8601 date');
 
 export const EventQuerySchema = z.strictObject({
   camera: z.string().optional(),

@@ -26,7 +26,7 @@ export function zodRoute(parts: RouteSchemas): { schema: FastifySchema; validato
   if (parts.summary) schema.summary = parts.summary;
   if (parts.description) schema.description = parts.description;
   if (parts.params) schema.params = jsonSchema(parts.params);
-  if (parts.querystring) schema.querystring = jsonSchema(parts.querystring);
+  if (parts.querystring) schema.querystring = jsonSchema(parts.querystring, 'input');
   const body = parts.body ?? parts.bodyDoc;
   if (body) schema.body = jsonSchema(body, 'input');
   if (parts.response) schema.response = Object.fromEntries(Object.entries(parts.response).map(([code, s]) => [code, jsonSchema(s)]));

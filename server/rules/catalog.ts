@@ -79,6 +79,15 @@ export class RuleCatalog {
     });
   }
 
+  /** Brings the config file's rules into the store (new versions where changed); an id an API rule holds is reported and skipped. */
+  async provision(rules: Rule[]): Promise<void> {
+    const { conflicts } = await this.d.repo.syncProvisioned(rules);
+    for (const id of conflicts) {
+      this.d.log.error({ rule: id }, `config rule "${id}" is ignored: an API rule has this id; delete it (DELETE /api/rules/${id}) or rename the config rule`);
+    }
+    await this.apply();
+  }
+
   /** Hands the enabled rules (latest versions) to the loop. */
   async apply(): Promise<void> {
     const rules = await this.d.repo.list();
@@ -93,7 +102,9 @@ export class RuleCatalog {
 
   /** Runs one change at a time, then refreshes the loop's rules (a failed refresh is logged; the change stands). */
   private serial<T>(change: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(change);
+    const run = this.queue.then(change).catch((err: unknown) => {
+      throw storeRefusal(err) ?? err;
+    });
     this.queue = run.then(
       () => this.apply().catch((err: unknown) => this.d.log.error({ err }, 'could not hand the changed rules to the loop')),
       () => undefined,
@@ -103,4 +114,12 @@ export class RuleCatalog {
       return v;
     });
   }
+}
+
+/** The store's own refusals (a race with the checks above) as API errors. */
+function storeRefusal(err: unknown): Error | null {
+  const e = err as { code?: unknown; ruleId?: unknown; message?: unknown };
+  if (e?.code === 'RULE_PROVISIONED') return Errors.RULE_PROVISIONED(String(e.ruleId));
+  if (e?.code === 'RULE_NOT_PROVISIONED') return Errors.CONFLICT(String(e.message));
+  return null;
 }

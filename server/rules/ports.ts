@@ -17,6 +17,8 @@ export interface RuleRepository {
   /** Stores a new version when the rule changed; refuses to write over a config rule. */
   save(rule: Rule, source: 'config' | 'api', author: string): Promise<StoredRule>;
   remove(id: string): Promise<unknown>;
+  /** Brings the config file's rules in; ids an API rule holds come back as conflicts. */
+  syncProvisioned(rules: Rule[]): Promise<{ conflicts: string[] }>;
 }
 
 export interface EventQuery {

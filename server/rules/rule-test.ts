@@ -31,6 +31,9 @@ export async function runRuleTest(loop: RuleRunner | null, cameras: CameraLookup
   } catch (err) {
     throw engineFault(err);
   }
+  if (r.outcome === 'skipped' && (r.reason === 'engine-down' || r.reason === 'engine-restarting')) {
+    throw Errors.ENGINE_UNAVAILABLE(`the vision engine is ${r.reason === 'engine-down' ? 'down' : 'restarting'}, so the rule was not asked: see GET /api/health (engine.error says what to do), then try again`);
+  }
   return {
     camera: camera.id,
     pdt: frame.pdt,
