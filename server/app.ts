@@ -1,7 +1,7 @@
 // The Vigil server as one object with an explicit lifecycle: `startServer(config)` resolves when the
 // HTTP port is bound and the cameras are starting; `close()` is idempotent and shuts down in reverse
-// dependency order: close sockets (socket.io, /api/stream), stop HTTP, close camera supervisors
-// (ffmpeg children exit), close the store.
+// dependency order: close sockets (socket.io, /api/stream), stop HTTP, close the rules loop (open events
+// close), close camera supervisors (ffmpeg children exit), close the store.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -19,8 +19,10 @@ import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
 import type { GridOptions } from '../pipelines/grid.ts';
 import { engineGrid } from '../pipelines/engine/create.ts';
 import { RuleCatalog } from './rules/catalog.ts';
-import type { RuleRunner } from './rules/ports.ts';
 import { VigilMetrics } from './metrics.ts';
+import type { VisionEngine } from '../pipelines/engine/types.ts';
+import type { RuleLoop } from '../pipelines/rules/rule-loop.ts';
+import { forwardLive, recoverEvents, startRuleLoop } from './rules/loop-wiring.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -34,6 +36,8 @@ export interface StartOptions {
   recordingDirOf?: (dataDir: string, cameraId: string) => string;
   /** The vision engine, when there is one: /api/health reports its state. */
   engine?: EngineStatusSource;
+  /** The engine the standing rules ask: with it the rules loop runs (reported by /api/health when `engine` is not given). */
+  visionEngine?: VisionEngine;
   /** Heartbeat and slow-client bound of /api/stream. */
   stream?: StreamOptions;
   clientDir?: string;
@@ -46,6 +50,8 @@ export interface RunningServer {
   port: number;
   host: string;
   cameras: CameraManager;
+  /** The standing-rules loop (null without a vision engine): latest(), test(), setRules(). */
+  rules: RuleLoop | null;
   /** Every HTTP route (method, pattern): what the request guard must cover. */
   routes: readonly RouteEntry[];
   close(): Promise<void>;
@@ -58,23 +64,29 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     await store.close();
     throw err;
   });
-  const cameras = new CameraManager(config, ingest.factory, log);
-  // The rule loop, once one runs (it needs an engine); the routes and the catalog read it through this.
-  const loop = null as RuleRunner | null;
-  const rules = new RuleCatalog({ repo: store.rules, cameras: () => config.cameras, apply: (active) => loop?.setRules(active), log });
-  await rules.provision(config.rules).catch(async (err: unknown) => {
+  await recoverEvents(store, log).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
-  const metrics = new VigilMetrics({ cameras, ...(opts.engine ? { engine: opts.engine } : {}) });
+  const cameras = new CameraManager(config, ingest.factory, log);
+  // The rule loop, once one runs (it needs an engine); the routes and the catalog read it through this.
+  let rules: RuleLoop | null = null;
+  // The config file's rules are synced into the store at every start, engine or not: the API lists them.
+  const ruleCatalog = new RuleCatalog({ repo: store.rules, cameras: () => config.cameras, apply: (active) => rules?.setRules(active), log });
+  await ruleCatalog.provision([...config.rules]).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  const engine = opts.engine ?? opts.visionEngine;
+  const metrics = new VigilMetrics({ cameras, ...(engine ? { engine } : {}) });
   const guard = new RequestGuard({ boundHost: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.allowedOrigins });
   const { app, routes } = await createHttp({
     cameras,
     guard,
-    engine: opts.engine,
-    rules,
+    engine,
+    rules: ruleCatalog,
     events: store.events,
-    loop: () => loop,
+    loop: () => rules,
     metrics,
     hlsDirOf: (id: string) => ingest.hlsDirOf(config.server.dataDir, id),
     recordingDirOf: (id: string) => ingest.recordingDirOf(config.server.dataDir, id),
@@ -88,8 +100,14 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const hub = new SocketHub(app.server, cameras, log, guard);
 
   try {
+    rules = opts.visionEngine ? await startRuleLoop(config, store, cameras, opts.visionEngine, log) : null;
+    if (rules) {
+      forwardLive(rules, [hub, stream]);
+      metrics.attach(rules);
+    }
     await app.listen({ port: config.server.port, host: config.server.host });
   } catch (err) {
+    await rules?.close();
     await hub.close();
     stream.close();
     await app.close();
@@ -108,11 +126,12 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await hub.close();
       stream.close();
       await app.close(); // forceCloseConnections: open requests (a held playlist) are cut
+      await rules?.close(); // open events close ('shutdown') while the store is still open
       await cameras.close();
       await store.close();
       log.info('shut down');
     })());
-  return { url, port, host: config.server.host, cameras, routes, close };
+  return { url, port, host: config.server.host, cameras, rules, routes, close };
 }
 
 function urlHost(host: string): string {
