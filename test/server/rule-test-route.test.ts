@@ -27,6 +27,7 @@ describe('trying a rule on the newest frame', () => {
   let s: TestServer;
   let judge: VisionJudge;
   let engine: VisionEngine;
+  let jpeg: Buffer;
   const post = async <T>(path: string, body: unknown) => {
     const r = await fetch(new URL(path, s.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: r.status, body: (await r.json()) as T };
@@ -45,7 +46,7 @@ describe('trying a rule on the newest frame', () => {
     engine = await createEngine(validateConfig(config).engine);
     await engine.start();
     s = await startTestServer(config, { visionEngine: engine });
-    const jpeg = await redSquareFrame();
+    jpeg = await redSquareFrame();
     s.fakes.get('front')!.emitFrame(Date.now(), { jpeg, width: W, height: H, sourceW: W, sourceH: H });
   });
   afterAll(async () => {
@@ -103,4 +104,26 @@ describe('trying a rule on the newest frame', () => {
     expect(unknown.status).toBe(404);
     expect((await post<ErrorBody>('/api/rules/nope/test', { camera: 'front' })).status).toBe(404);
   });
+
+  it('hands API rule changes to the loop: a created rule is evaluated, a deleted one closes its event', async () => {
+    const created = await post<RuleInfo>('/api/rules', { id: 'api-red', kind: 'detect', question: 'red square', cameras: ['front'], trigger: { n: 1, of: 1 } });
+    expect(created.status).toBe(201);
+    s.fakes.get('front')!.emitFrame(Date.now(), { jpeg, width: W, height: H, sourceW: W, sourceH: H });
+    const opened = await until(async () => (await getJson<{ events: EventInfo[] }>('/api/events?rule=api-red')).events, (e) => e.length === 1);
+    expect(opened[0]).toMatchObject({ state: 'open', ruleVersion: 1, camera: 'front' });
+    const del = await fetch(new URL('/api/rules/api-red', s.url), { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    const closed = await until(async () => getJson<EventInfo>(`/api/events/${opened[0]!.id}`), (e) => e.state === 'closed');
+    expect(closed.closeReason).toBe('rule-removed');
+  });
 });
+
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out; last ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
