@@ -68,7 +68,7 @@ export class VigilMetrics {
     const loopOf = () => this.loop;
     new Gauge({
       name: 'vigil_engine_queue_depth',
-      help: 'Engine asks waiting or in flight.',
+      help: 'Frames whose engine asks are in flight (at most analysis.maxInFlight; newer frames wait in a slot per camera).',
       registers,
       collect() {
         const l = loopOf();
