@@ -18,6 +18,8 @@ import { openSqliteStore, storeFileIn, type Store } from '../pipelines/store/ind
 import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
 import type { GridOptions } from '../pipelines/grid.ts';
 import { engineGrid } from '../pipelines/engine/create.ts';
+import { RuleCatalog } from './rules/catalog.ts';
+import { VigilMetrics } from './metrics.ts';
 import type { VisionEngine } from '../pipelines/engine/types.ts';
 import type { RuleLoop } from '../pipelines/rules/rule-loop.ts';
 import { forwardLive, recoverEvents, startRuleLoop } from './rules/loop-wiring.ts';
@@ -69,11 +71,25 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     throw err;
   });
   const cameras = new CameraManager(config, ingest.factory, log);
+  // The rule loop, once one runs (it needs an engine); the routes and the catalog read it through this.
+  let rules: RuleLoop | null = null;
+  // The config file's rules are synced into the store at every start, engine or not: the API lists them.
+  const ruleCatalog = new RuleCatalog({ repo: store.rules, cameras: () => config.cameras, apply: (active) => rules?.setRules(active), log });
+  await ruleCatalog.provision([...config.rules]).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  const engine = opts.engine ?? opts.visionEngine;
+  const metrics = new VigilMetrics({ cameras, ...(engine ? { engine } : {}) });
   const guard = new RequestGuard({ boundHost: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.allowedOrigins });
   const { app, routes } = await createHttp({
     cameras,
     guard,
-    engine: opts.engine ?? opts.visionEngine,
+    engine,
+    rules: ruleCatalog,
+    events: store.events,
+    loop: () => rules,
+    metrics,
     hlsDirOf: (id: string) => ingest.hlsDirOf(config.server.dataDir, id),
     recordingDirOf: (id: string) => ingest.recordingDirOf(config.server.dataDir, id),
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,
@@ -85,10 +101,12 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   routeUpgrades(app, guard, [stream]); // before socket.io attaches: the guard sees every upgrade first
   const hub = new SocketHub(app.server, cameras, log, guard);
 
-  let rules: RuleLoop | null = null;
   try {
     rules = opts.visionEngine ? await startRuleLoop(config, store, cameras, opts.visionEngine, log) : null;
-    if (rules) forwardLive(rules, [hub, stream]);
+    if (rules) {
+      forwardLive(rules, [hub, stream]);
+      metrics.attach(rules);
+    }
     await app.listen({ port: config.server.port, host: config.server.host });
   } catch (err) {
     await rules?.close();

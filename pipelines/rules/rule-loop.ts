@@ -100,6 +100,11 @@ export class RuleLoop extends SafeEmitter<RuleLoopEvents> {
     return this.scheduler.latest(camera);
   }
 
+  /** Frames being evaluated now (each one engine ask, or a few past the engine's per-ask capacity): the queue-depth metric. */
+  get inFlight(): number {
+    return this.work.size;
+  }
+
   /** Runs a rule now on a frame, touching no state, no store and no live messages. */
   test(rule: Rule, frame: Frame): Promise<RuleTestResult> {
     const frames = rule.clip ? (this.scheduler.clip(frame, rule.clip) ?? [frame]) : [frame];
