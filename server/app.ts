@@ -43,6 +43,8 @@ export interface RunningServer {
   port: number;
   host: string;
   cameras: CameraManager;
+  /** The dashboard's socket.io hub: rule results and event changes are published to camera rooms through it. */
+  hub: SocketHub;
   /** Every HTTP route (method, pattern): what the request guard must cover. */
   routes: readonly RouteEntry[];
   close(): Promise<void>;
@@ -97,7 +99,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await store.close();
       log.info('shut down');
     })());
-  return { url, port, host: config.server.host, cameras, routes, close };
+  return { url, port, host: config.server.host, cameras, hub, routes, close };
 }
 
 function urlHost(host: string): string {
