@@ -1,5 +1,6 @@
 // Open alerts on the page: a list of open events with their thumbnails (newest first, a click opens the
-// camera), the page title's count badge "(2) Vigil", and the alert sound toggle. Tile badges: views.ts.
+// camera; hidden while none is open), the page title's count badge "(2) Vigil", and the alert sound toggle.
+// Tile badges: views.ts.
 import type { EventInfo } from '../../server/wire.ts';
 import type { AlertStore } from './alerts.ts';
 import type { AlertSound } from './sound.ts';
@@ -27,7 +28,8 @@ export class AlertsPanel {
   readonly el = el('section', 'alerts');
   private readonly list = el('ol', 'alert-list');
   private readonly heading = el('h2', 'alerts-title');
-  private readonly soundButton = el('button', 'sound-toggle');
+  /** Lives in the page header (always visible: the sound must be switched on before the first alert). */
+  readonly soundButton = el('button', 'sound-toggle');
   private readonly timer = setInterval(() => this.render(), 10_000);
 
   constructor(

@@ -28,6 +28,7 @@ let view: View | null = null;
 const banner = new EngineBanner();
 const panel = new AlertsPanel(alerts, sound, (id) => cameras?.find((c) => c.id === id)?.name ?? id);
 app.before(banner.el, panel.el);
+conn.before(panel.soundButton);
 banner.start();
 
 function route(): void {

@@ -71,8 +71,10 @@ export interface OverlayDebug {
   matches: Array<{ seq: number; run: number; markerPdt: number; displayedPdt: number; displayedAt: number; capture?: string }>;
   /** Boxes drawn on the last presented frame. */
   boxes: DrawnBox[];
-  /** Recent frames with boxes drawn (bounded). */
+  /** Recent frames with boxes drawn (bounded: a few seconds of video). */
   detectionDraws: DetectionDraw[];
+  /** Recent frames with a box drawn exactly on the frame it was computed on (bounded). */
+  exactDraws: DetectionDraw[];
   /** When true (test builds only), exact matches and exact box draws also store a PNG of the presented frame. */
   capture: boolean;
 }
@@ -103,7 +105,7 @@ export class Overlay {
   ) {
     this.ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
     this.painter = new DetectionPainter(this.ctx, ruleName, maxAgeMs);
-    this.debug = { camera, displayedPdt: null, markerPdt: null, markerSeq: null, drawnCount: 0, presentedCount: 0, frameIntervalMs: 1000 / 30, matches: [], boxes: [], detectionDraws: [], capture: false };
+    this.debug = { camera, displayedPdt: null, markerPdt: null, markerSeq: null, drawnCount: 0, presentedCount: 0, frameIntervalMs: 1000 / 30, matches: [], boxes: [], detectionDraws: [], exactDraws: [], capture: false };
   }
 
   /** Draws for one presented frame shown at `displayedPdt` (null: its PDT is not known yet). */
@@ -117,11 +119,27 @@ export class Overlay {
     d.boxes = [];
     if (displayedPdt === null) return;
     const displayedAt = performance.timeOrigin + meta.expectedDisplayTime;
-    this.noteSampledFrame(src.nearestFrame(displayedPdt), displayedPdt, displayedAt);
     const shown = src.detections(displayedPdt, d.frameIntervalMs);
+    const shot = this.shotOnce();
+    this.noteSampledFrame(src.nearestFrame(displayedPdt), displayedPdt, displayedAt, shot);
     if (shown.length === 0) return;
     d.boxes = this.painter.paint(rect, shown, window.devicePixelRatio || 1);
-    if (d.boxes.length > 0) this.noteDraw(displayedPdt, displayedAt);
+    if (d.boxes.length > 0) this.noteDraw(displayedPdt, displayedAt, shot);
+  }
+
+  /**
+   * At most one PNG of the presented frame per callback, taken on first use (test builds with `capture` on):
+   * the later it is taken, the likelier the video has moved on to the next frame.
+   */
+  private shotOnce(): () => string | undefined {
+    let taken = false;
+    let png: string | undefined;
+    return () => {
+      if (!__VIGIL_TEST_HOOKS__ || !this.debug.capture) return undefined;
+      if (!taken) png = captureFrame(this.video);
+      taken = true;
+      return png;
+    };
   }
 
   clear(): void {
@@ -131,24 +149,29 @@ export class Overlay {
   }
 
   /** The sampled frame IS the one on screen when their PDTs are within half a frame interval. */
-  private noteSampledFrame(near: FrameEvent | null, displayedPdt: number, displayedAt: number): void {
+  private noteSampledFrame(near: FrameEvent | null, displayedPdt: number, displayedAt: number, shot: () => string | undefined): void {
     const d = this.debug;
     if (!near || Math.abs(near.pdt - displayedPdt) > d.frameIntervalMs / 2) return;
     d.drawnCount++;
     d.markerPdt = near.pdt;
     d.markerSeq = near.seq;
     const m: OverlayDebug['matches'][number] = { seq: near.seq, run: near.run, markerPdt: near.pdt, displayedPdt, displayedAt };
-    if (__VIGIL_TEST_HOOKS__ && d.capture) m.capture = captureFrame(this.video);
+    const png = shot();
+    if (png) m.capture = png;
     d.matches.push(m);
     if (d.matches.length > MATCH_HISTORY) d.matches.shift();
   }
 
-  private noteDraw(displayedPdt: number, displayedAt: number): void {
+  private noteDraw(displayedPdt: number, displayedAt: number, shot: () => string | undefined): void {
     const d = this.debug;
     const draw: DetectionDraw = { displayedPdt, displayedAt, boxes: d.boxes };
-    if (__VIGIL_TEST_HOOKS__ && d.capture && d.boxes.some((b) => b.exact)) draw.capture = captureFrame(this.video);
     d.detectionDraws.push(draw);
     if (d.detectionDraws.length > DRAW_HISTORY) d.detectionDraws.shift();
+    if (!d.boxes.some((b) => b.exact)) return;
+    const png = shot();
+    if (png) draw.capture = png;
+    d.exactDraws.push(draw);
+    if (d.exactDraws.length > MATCH_HISTORY) d.exactDraws.shift();
   }
 
   /** Sizes the canvas to the element in device pixels; returns the picture's rect in canvas pixels. */

@@ -51,9 +51,13 @@ export class SocketHub {
     );
   }
 
-  /** A rule result, to its camera's room. Volatile: a result a slow socket missed is superseded by the next. */
+  /**
+   * A rule result, to its camera's room. Not volatile: every rule of a camera answers the same frame at once,
+   * and socket.io drops a volatile message whenever the transport is still writing the previous one, so all
+   * but the first rule of each burst would vanish (measured: test/e2e/dashboard-rules.test.ts).
+   */
   detections(d: DetectionMessage): void {
-    this.io.to(room(d.camera)).volatile.emit('detections', d);
+    this.io.to(room(d.camera)).emit('detections', d);
   }
 
   /** An event change, to its camera's room; never dropped (the open-alerts list depends on every one). */
