@@ -1,7 +1,7 @@
 // The Vigil server as one object with an explicit lifecycle: `startServer(config)` resolves when the
 // HTTP port is bound and the cameras are starting; `close()` is idempotent and shuts down in reverse
-// dependency order: close sockets (socket.io, /api/stream), stop HTTP, close camera supervisors
-// (ffmpeg children exit), close the store.
+// dependency order: close sockets (socket.io, /api/stream), stop HTTP, close the rules loop (open events
+// close), close camera supervisors (ffmpeg children exit), close the store.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -18,6 +18,9 @@ import { openSqliteStore, storeFileIn } from '../pipelines/store/index.ts';
 import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
 import type { GridOptions } from '../pipelines/grid.ts';
 import { engineGrid } from '../pipelines/engine/create.ts';
+import type { VisionEngine } from '../pipelines/engine/types.ts';
+import type { RuleLoop } from '../pipelines/rules/rule-loop.ts';
+import { forwardLive, recoverEvents, startRuleLoop } from './rules/loop-wiring.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -31,6 +34,8 @@ export interface StartOptions {
   recordingDirOf?: (dataDir: string, cameraId: string) => string;
   /** The vision engine, when there is one: /api/health reports its state. */
   engine?: EngineStatusSource;
+  /** The engine the standing rules ask: with it the rules loop runs (reported by /api/health when `engine` is not given). */
+  visionEngine?: VisionEngine;
   /** Heartbeat and slow-client bound of /api/stream. */
   stream?: StreamOptions;
   clientDir?: string;
@@ -45,6 +50,8 @@ export interface RunningServer {
   cameras: CameraManager;
   /** The dashboard's socket.io hub: rule results and event changes are published to camera rooms through it. */
   hub: SocketHub;
+  /** The standing-rules loop (null without a vision engine): latest(), test(), setRules(). */
+  rules: RuleLoop | null;
   /** Every HTTP route (method, pattern): what the request guard must cover. */
   routes: readonly RouteEntry[];
   close(): Promise<void>;
@@ -52,8 +59,12 @@ export interface RunningServer {
 
 export async function startServer(config: Readonly<VigilConfig>, opts: StartOptions = {}): Promise<RunningServer> {
   const log = (opts.logger ?? rootLogger).child({ component: 'server' });
-  const store = await openSqliteStore({ file: storeFileIn(config.server.dataDir), logger: log });
+  const store = await openSqliteStore({ file: storeFileIn(config.server.dataDir), dataDir: config.server.dataDir, logger: log });
   const ingest = await ingestDefaults(opts, store.recordings, engineGrid(config.engine)).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  await recoverEvents(store, log).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
@@ -62,7 +73,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const { app, routes } = await createHttp({
     cameras,
     guard,
-    engine: opts.engine,
+    engine: opts.engine ?? opts.visionEngine,
     hlsDirOf: (id: string) => ingest.hlsDirOf(config.server.dataDir, id),
     recordingDirOf: (id: string) => ingest.recordingDirOf(config.server.dataDir, id),
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,
@@ -74,9 +85,13 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   routeUpgrades(app, guard, [stream]); // before socket.io attaches: the guard sees every upgrade first
   const hub = new SocketHub(app.server, cameras, log, guard);
 
+  let rules: RuleLoop | null = null;
   try {
+    rules = opts.visionEngine ? await startRuleLoop(config, store, cameras, opts.visionEngine, log) : null;
+    if (rules) forwardLive(rules, [hub, stream]);
     await app.listen({ port: config.server.port, host: config.server.host });
   } catch (err) {
+    await rules?.close();
     await hub.close();
     stream.close();
     await app.close();
@@ -95,11 +110,12 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await hub.close();
       stream.close();
       await app.close(); // forceCloseConnections: open requests (a held playlist) are cut
+      await rules?.close(); // open events close ('shutdown') while the store is still open
       await cameras.close();
       await store.close();
       log.info('shut down');
     })());
-  return { url, port, host: config.server.host, cameras, hub, routes, close };
+  return { url, port, host: config.server.host, cameras, hub, rules, routes, close };
 }
 
 function urlHost(host: string): string {

@@ -52,17 +52,17 @@ export class SocketHub {
   }
 
   /**
-   * A rule result, to its camera's room. Not volatile: every rule of a camera answers the same frame at once,
-   * and socket.io drops a volatile message whenever the transport is still writing the previous one, so all
-   * but the first rule of each burst would vanish (measured: test/e2e/dashboard-rules.test.ts).
+   * Every rule evaluation on a camera, to its room. Not volatile: every rule of a camera answers the same frame at
+   * once, and socket.io drops a volatile message whenever the transport is still writing the previous one, so all
+   * but the first rule of each burst vanished (test/e2e/dashboard-rules.test.ts caught it).
    */
   detections(d: DetectionMessage): void {
     this.io.to(room(d.camera)).emit('detections', d);
   }
 
-  /** An event change, to its camera's room; never dropped (the open-alerts list depends on every one). */
-  event(m: EventMessage): void {
-    this.io.to(room(m.event.camera)).emit('event', m);
+  /** An event opened, updated or closed on a camera, to its room (never skipped). */
+  event(m: EventMessage, camera: string): void {
+    this.io.to(room(camera)).emit('event', m);
   }
 
   /** Drops every client connection; the HTTP server itself is closed by its owner. */

@@ -128,7 +128,7 @@ describe('dashboard rule overlay and alerts in Chromium', () => {
 
     const thumbnail = `data:image/png;base64,${(await sharp({ create: { width: 96, height: 54, channels: 3, background: '#c00' } }).png().toBuffer()).toString('base64')}`;
     const alert = eventInfo('ev-1', 'alert', thumbnail);
-    server.hub.event({ type: 'opened', event: alert });
+    server.hub.event({ type: 'opened', event: alert }, 'demo');
     const item = page.locator('.alerts .alert-item[data-event="ev-1"]');
     await item.waitFor({ timeout: 10_000 });
     expect(await item.locator('img.alert-thumb').getAttribute('src')).toBe(thumbnail);
@@ -139,19 +139,19 @@ describe('dashboard rule overlay and alerts in Chromium', () => {
     expect(await page.evaluate(() => window.__vigil!.sound.played)).toBe(2);
 
     // A detection-severity event is listed, but neither counts in the title nor sounds.
-    server.hub.event({ type: 'opened', event: eventInfo('ev-2', 'detection', thumbnail) });
+    server.hub.event({ type: 'opened', event: eventInfo('ev-2', 'detection', thumbnail) }, 'demo');
     await page.locator('.alerts .alert-item[data-event="ev-2"]').waitFor({ timeout: 10_000 });
     // An update of an open event is not a new alert.
-    server.hub.event({ type: 'updated', event: { ...alert, peak: 3 } });
+    server.hub.event({ type: 'updated', event: { ...alert, peak: 3 } }, 'demo');
     await page.locator('.alerts .alert-item[data-event="ev-1"] .alert-meta', { hasText: 'peak 3' }).waitFor({ timeout: 10_000 });
     expect(await page.title()).toBe('(1) Vigil');
     expect(await page.evaluate(() => window.__vigil!.sound.played)).toBe(2);
 
-    server.hub.event({ type: 'closed', event: { ...alert, state: 'closed', endPdt: Date.now(), closeReason: 'negatives' } });
+    server.hub.event({ type: 'closed', event: { ...alert, state: 'closed', endPdt: Date.now(), closeReason: 'negatives' } }, 'demo');
     await page.waitForFunction(() => document.title === 'Vigil');
     expect(await page.locator('.alerts .alert-item').count()).toBe(1);
     expect(await tile.locator('.alert-badge').textContent()).toBe('1 open');
-    server.hub.event({ type: 'closed', event: { ...eventInfo('ev-2', 'detection', thumbnail), state: 'closed' } });
+    server.hub.event({ type: 'closed', event: { ...eventInfo('ev-2', 'detection', thumbnail), state: 'closed' } }, 'demo');
     await page.locator('.alerts').waitFor({ state: 'hidden', timeout: 10_000 });
     expect(await tile.locator('.alert-badge').count()).toBe(0);
     expect(browser.errors).toEqual([]);
