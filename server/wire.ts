@@ -3,7 +3,9 @@
 // (EXT-X-PROGRAM-DATE-TIME + PTS offset): the one key tying a result to a video frame.
 
 import type { CameraState, VideoPath } from '../pipelines/ingest/types.ts';
-import type { DetectionMessage, EventRecord } from '../pipelines/rules/types.ts';
+import type { DetectionMessage, EventRecord, Outcome } from '../pipelines/rules/types.ts';
+import type { AnswerTimings } from '../pipelines/engine/types.ts';
+import type { Box, ParsedAnswer, Point } from '../pipelines/vlm/parse.ts';
 import type { Rule } from '../config/rule.ts';
 
 export type { CameraState, VideoPath, DetectionMessage, EventRecord, Rule };
@@ -30,6 +32,27 @@ export interface RuleInfo {
   source: 'config' | 'api';
   updatedAt: number;
   author: string;
+}
+
+/** What `POST /api/rules/:id/test` (and `/api/rules/test` for an unsaved rule) answers: the rule run once on a camera's newest frame, nothing stored. */
+export interface RuleTestInfo {
+  camera: string;
+  pdt: number;
+  positive: boolean;
+  outcome: Outcome;
+  /** Error code or skip reason; null when answered. */
+  reason: string | null;
+  prompt: string | null;
+  raw: string | null;
+  parsed: ParsedAnswer | null;
+  /** The objects that count (inside the zones, passing `where`), source pixels. */
+  boxes: Box[];
+  points: Point[];
+  count: number | null;
+  answer: string | null;
+  timings: AnswerTimings | null;
+  /** The frame with boxes and points drawn: a data:image/jpeg;base64 URL. */
+  annotated: string;
 }
 
 /** Public view of a camera: safe to send to a browser (no source URL, no credentials). */
@@ -93,7 +116,13 @@ export interface HealthInfo {
 
 /** Every HTTP error, and every refused websocket upgrade, carries this body (codes: server/http/errors.ts). */
 export interface ErrorBody {
-  error: { status: number; code: string; message: string };
+  error: {
+    status: number;
+    code: string;
+    message: string;
+    /** INVALID (400): each failing field, e.g. `{path: "trigger.n", message: "n (5) cannot exceed of (3)"}`. */
+    issues?: { path: string; message: string }[];
+  };
 }
 
 /** socket.io events, server to client. */

@@ -23,8 +23,19 @@ export const Errors = {
     'requests from pages at %s are refused: only the dashboard itself may call this server (behind a proxy that rewrites Host, add the origin to server.allowedOrigins)',
     403,
   ),
+  /** Input that fails a schema: the message names each path and reason; `issues` lists them for forms. */
+  INVALID: createError('INVALID', '%s', 400),
   FORBIDDEN: createError('FORBIDDEN', '%s', 403),
   NOT_FOUND: createError('NOT_FOUND', '%s', 404),
+  CONFLICT: createError('CONFLICT', '%s', 409),
+  /** A rule from the config file: the API and the dashboard may read it, never change it. */
+  RULE_PROVISIONED: createError(
+    'RULE_PROVISIONED',
+    'rule "%s" comes from the config file and is read-only here: edit its entry under `rules:` in the config file and restart Vigil',
+    409,
+  ),
+  NO_FRAME: createError('NO_FRAME', '%s', 409),
+  ENGINE_UNAVAILABLE: createError('ENGINE_UNAVAILABLE', '%s', 503),
   DASHBOARD_NOT_BUILT: createError('DASHBOARD_NOT_BUILT', 'dashboard not built: run `npm run build:client` (the API still works)', 404),
   RANGE_NOT_SATISFIABLE: createError('RANGE_NOT_SATISFIABLE', 'the requested byte range is outside the file', 416),
   UNSUPPORTED: createError('UNSUPPORTED', '%s', 415),
@@ -39,6 +50,7 @@ const BY_STATUS: Record<number, (msg: string) => FastifyError> = {
   400: (m) => Errors.BAD_REQUEST(m),
   403: (m) => Errors.FORBIDDEN(m),
   404: (m) => Errors.NOT_FOUND(m),
+  409: (m) => Errors.CONFLICT(m),
   413: (m) => Errors.TOO_LARGE(m),
   415: (m) => Errors.UNSUPPORTED(m),
   416: () => Errors.RANGE_NOT_SATISFIABLE(),
@@ -54,15 +66,27 @@ export function toVigilError(err: unknown): FastifyError {
   return (BY_STATUS[status] ?? BY_STATUS[400]!)(message);
 }
 
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+/** A 400 naming every path and reason, in the message and as `issues` (a form can mark each field). */
+export function invalid(what: string, issues: Issue[]): FastifyError {
+  const err = Errors.INVALID(`${what}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+  return Object.assign(err, { issues });
+}
+
 export function errorBody(err: FastifyError): ErrorBody {
-  return { error: { status: err.statusCode ?? 500, code: err.code, message: err.message } };
+  const issues = (err as FastifyError & { issues?: Issue[] }).issues;
+  return { error: { status: err.statusCode ?? 500, code: err.code, message: err.message, ...(issues ? { issues } : {}) } };
 }
 
 /** Fastify error handler (also used for framework errors such as a malformed URL). */
 export function errorHandler(log: Logger) {
   return (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const e = toVigilError(err);
-    if ((e.statusCode ?? 500) >= 500) log.error({ err, method: req.method, url: req.url }, 'request failed');
+    if ((e.statusCode ?? 500) >= 500 && e.code === 'INTERNAL') log.error({ err, method: req.method, url: req.url }, 'request failed');
     if (reply.sent || reply.raw.headersSent) {
       reply.raw.destroy();
       return;

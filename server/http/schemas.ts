@@ -3,11 +3,24 @@
 // runs) and responses are serialized from the schema, so a field not listed here never leaves the server.
 import { z } from 'zod';
 import { CAMERA_ID } from '../../config/schema.ts';
-import type { CameraInfo, CameraState, HealthInfo } from '../wire.ts';
+import type { CameraInfo, CameraState, ErrorBody, HealthInfo } from '../wire.ts';
 
-/** zod -> JSON Schema (draft-07, what fastify's ajv speaks), without the `$schema` key. */
-export function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io: 'output' }) as Record<string, unknown>;
+// Each JSON Schema handed to fastify remembers the zod schema it came from, so the OpenAPI document
+// (server/http/openapi.ts) can describe it in OpenAPI 3.0's own dialect instead of draft-07.
+const sources = new WeakMap<object, { schema: z.ZodType; io: 'input' | 'output' }>();
+
+/** zod -> JSON Schema (draft-07, what fastify's ajv and serializer speak), without the `$schema` key. */
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io }) as Record<string, unknown>;
+  sources.set(rest, { schema, io });
+  return rest;
+}
+
+/** The OpenAPI 3.0 form of a schema made by jsonSchema(); null for one made otherwise. */
+export function openApiSchema(json: unknown): Record<string, unknown> | null {
+  const src = typeof json === 'object' && json !== null ? sources.get(json) : undefined;
+  if (!src) return null;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(src.schema, { target: 'openapi-3.0', io: src.io }) as Record<string, unknown>;
   return rest;
 }
 
@@ -58,11 +71,19 @@ export const HealthSchema = z.object({
   }),
 });
 
-export const ErrorSchema = z.object({ error: z.object({ status: z.number().int(), code: z.string(), message: z.string() }) });
+export const ErrorSchema = z.object({
+  error: z.object({
+    status: z.number().int(),
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional().describe('INVALID: each failing field and why.'),
+  }),
+});
 
 // The wire module is the contract both sides import; these schemas must describe exactly its types.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameCamera: Same<z.output<typeof CameraInfoSchema>, CameraInfo> = true;
 const sameHealth: Same<z.output<typeof HealthSchema>, HealthInfo> = true;
 const sameStates: Same<(typeof STATES)[number], CameraState> = true;
-void [sameCamera, sameHealth, sameStates];
+const sameError: Same<z.output<typeof ErrorSchema>, ErrorBody> = true;
+void [sameCamera, sameHealth, sameStates, sameError];

@@ -10,10 +10,15 @@ import { apiRoutes, type ApiDeps } from './api.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { Errors, errorHandler, refuseUpgrade, toVigilError } from './errors.ts';
 import { mediaRoutes, type MediaDeps } from './media.ts';
+import { registerOpenApi } from './openapi.ts';
+import { ruleRoutes, type RuleRouteDeps } from './rules.ts';
+import { eventRoutes, type EventRouteDeps } from './events.ts';
+import type { VigilMetrics } from '../metrics.ts';
 import { checkPath } from './path-guard.ts';
 import type { RequestGuard } from './request-guard.ts';
 
-export interface HttpDeps extends ApiDeps, MediaDeps {
+export interface HttpDeps extends ApiDeps, MediaDeps, Omit<RuleRouteDeps, 'cameras'>, EventRouteDeps {
+  metrics: VigilMetrics;
   guard: RequestGuard;
   /** Built dashboard (client/dist). */
   clientDir: string;
@@ -44,7 +49,14 @@ export async function createHttp(d: HttpDeps): Promise<{ app: FastifyInstance; r
     if (refused) throw refused;
     checkPath(req.raw.url ?? '/');
   });
+  await registerOpenApi(app, d.version); // before the routes: it collects them as they are added
   apiRoutes(app, d);
+  ruleRoutes(app, { ...d, cameras: d.cameras });
+  eventRoutes(app, d);
+  app.get('/metrics', async (_req, reply) => {
+    const { contentType, body } = await d.metrics.text();
+    return reply.type(contentType).header('cache-control', 'no-store').send(body);
+  });
   mediaRoutes(app, d);
   await dashboardRoutes(app, d.clientDir);
   return { app, routes };

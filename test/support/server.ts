@@ -76,8 +76,9 @@ export class FakeSupervisor extends EventEmitter<CameraSupervisorEvents> impleme
     this.emit('state', this.snapshot());
   }
 
-  emitFrame(pdt = Date.now()): Frame {
-    const frame: Frame = { camera: this.snap.id, run: this.snap.run, seq: this.seq++, pts: this.seq, pdt, jpeg: Buffer.alloc(4), width: 1288, height: 728, sourceW: 1920, sourceH: 1080 };
+  /** A sampled frame; `picture` gives a real JPEG and its sizes (the default is 4 placeholder bytes). */
+  emitFrame(pdt = Date.now(), picture?: Pick<Frame, 'jpeg' | 'width' | 'height' | 'sourceW' | 'sourceH'>): Frame {
+    const frame: Frame = { camera: this.snap.id, run: this.snap.run, seq: this.seq++, pts: this.seq, pdt, jpeg: Buffer.alloc(4), width: 1288, height: 728, sourceW: 1920, sourceH: 1080, ...picture };
     this.snap = { ...this.snap, framesSampled: this.snap.framesSampled + 1, lastFramePdt: pdt };
     this.emit('frame', frame);
     return frame;
@@ -95,10 +96,11 @@ export interface TestServer extends RunningServer {
 /** Starts a server on 127.0.0.1:0 (or `host`). Without `real`, cameras get FakeSupervisors and a stub dashboard. */
 export async function startTestServer(
   config: Partial<VigilConfigInput> = {},
-  opts: StartOptions & { real?: boolean; port?: number; host?: string } = {},
+  opts: StartOptions & { real?: boolean; port?: number; host?: string; dataDir?: string } = {},
 ): Promise<TestServer> {
   const root = mkdtempSync(join(tmpdir(), 'vigil-server-'));
-  const dataDir = join(root, 'data');
+  // A given data folder (e.g. a store a test filled first) is the caller's to remove.
+  const dataDir = opts.dataDir ?? join(root, 'data');
   let clientDir = opts.clientDir;
   if (!clientDir && !opts.real) {
     clientDir = join(root, 'dist');
