@@ -64,7 +64,7 @@ describe('dashboard rule overlay and alerts in Chromium', () => {
     await page.waitForFunction(() => window.__vigil?.overlay !== null, null, { timeout: 15_000 });
     await page.evaluate(() => void (window.__vigil!.overlay!.capture = true));
     const exactShots = () => page.evaluate(() => window.__vigil!.overlay!.exactDraws.filter((d) => d.capture).length);
-    await expect.poll(exactShots, { timeout: 30_000, interval: 500 }).toBeGreaterThanOrEqual(10);
+    await expect.poll(exactShots, { timeout: 30_000, interval: 500 }).toBeGreaterThanOrEqual(14);
     // The slow rule's results arrive LATE_MS after their frame: wait until they are drawn too.
     const slowDrawn = () => page.evaluate(() => window.__vigil!.overlay!.detectionDraws.filter((d) => d.boxes.some((b) => b.rule === 'slow')).length);
     await expect.poll(slowDrawn, { timeout: 30_000, interval: 500 }).toBeGreaterThanOrEqual(10);
@@ -94,8 +94,9 @@ describe('dashboard rule overlay and alerts in Chromium', () => {
       expect(Math.abs(shape.resultPdt - d.displayedPdt)).toBeLessThanOrEqual(1000 / 30 / 2 + 1);
     }
     console.log('exact boxes on the displayed frame:', `${same}/${checked}`, 'box counter minus shown counter:', diffs.join(' '));
-    expect(checked).toBeGreaterThanOrEqual(8);
-    expect(same / checked).toBeGreaterThanOrEqual(0.9);
+    // A capture taken a little late shows the next frame (drawImage reads the video's current frame), rarely.
+    expect(checked).toBeGreaterThanOrEqual(12);
+    expect(same / checked).toBeGreaterThanOrEqual(0.85);
 
     // Held: nothing is ever drawn ahead of the frame on screen; a late result is never exact and says its age.
     for (const d of draws) for (const b of d.boxes) expect(b.resultPdt).toBeLessThanOrEqual(d.displayedPdt + 1000 / 30 / 2);
