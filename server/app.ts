@@ -18,12 +18,11 @@ import { openSqliteStore, storeFileIn } from '../pipelines/store/index.ts';
 import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
 import type { GridOptions } from '../pipelines/grid.ts';
 import { engineGrid } from '../pipelines/engine/create.ts';
+import { RuleCatalog } from './rules/catalog.ts';
+import { VigilMetrics } from './metrics.ts';
 import type { VisionEngine } from '../pipelines/engine/types.ts';
 import type { RuleLoop } from '../pipelines/rules/rule-loop.ts';
 import { forwardLive, recoverEvents, startRuleLoop } from './rules/loop-wiring.ts';
-import { RuleCatalog } from './rules/catalog.ts';
-import type { RuleRunner } from './rules/ports.ts';
-import { VigilMetrics } from './metrics.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -73,21 +72,23 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   });
   const cameras = new CameraManager(config, ingest.factory, log);
   // The rule loop, once one runs (it needs an engine); the routes and the catalog read it through this.
-  let loop: RuleRunner | null = null;
-  const rules = new RuleCatalog({ repo: store.rules, cameras: () => config.cameras, apply: (active) => loop?.setRules(active), log });
-  await rules.provision(config.rules).catch(async (err: unknown) => {
+  let rules: RuleLoop | null = null;
+  // The config file's rules are synced into the store at every start, engine or not: the API lists them.
+  const ruleCatalog = new RuleCatalog({ repo: store.rules, cameras: () => config.cameras, apply: (active) => rules?.setRules(active), log });
+  await ruleCatalog.provision([...config.rules]).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
-  const metrics = new VigilMetrics({ cameras, ...(opts.engine ? { engine: opts.engine } : {}) });
+  const engine = opts.engine ?? opts.visionEngine;
+  const metrics = new VigilMetrics({ cameras, ...(engine ? { engine } : {}) });
   const guard = new RequestGuard({ boundHost: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.allowedOrigins });
   const { app, routes } = await createHttp({
     cameras,
     guard,
-    engine: opts.engine ?? opts.visionEngine,
-    rules,
+    engine,
+    rules: ruleCatalog,
     events: store.events,
-    loop: () => loop,
+    loop: () => rules,
     metrics,
     hlsDirOf: (id: string) => ingest.hlsDirOf(config.server.dataDir, id),
     recordingDirOf: (id: string) => ingest.recordingDirOf(config.server.dataDir, id),
@@ -100,14 +101,15 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   routeUpgrades(app, guard, [stream]); // before socket.io attaches: the guard sees every upgrade first
   const hub = new SocketHub(app.server, cameras, log, guard);
 
-  let ruleLoop: RuleLoop | null = null;
   try {
-    ruleLoop = opts.visionEngine ? await startRuleLoop(config, store, cameras, opts.visionEngine, log) : null;
-    if (ruleLoop) forwardLive(ruleLoop, [hub, stream]);
-    loop = ruleLoop;
+    rules = opts.visionEngine ? await startRuleLoop(config, store, cameras, opts.visionEngine, log) : null;
+    if (rules) {
+      forwardLive(rules, [hub, stream]);
+      metrics.attach(rules);
+    }
     await app.listen({ port: config.server.port, host: config.server.host });
   } catch (err) {
-    await ruleLoop?.close();
+    await rules?.close();
     await hub.close();
     stream.close();
     await app.close();
@@ -126,12 +128,12 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await hub.close();
       stream.close();
       await app.close(); // forceCloseConnections: open requests (a held playlist) are cut
-      await ruleLoop?.close(); // open events close ('shutdown') while the store is still open
+      await rules?.close(); // open events close ('shutdown') while the store is still open
       await cameras.close();
       await store.close();
       log.info('shut down');
     })());
-  return { url, port, host: config.server.host, cameras, hub, rules: ruleLoop, routes, close };
+  return { url, port, host: config.server.host, cameras, hub, rules, routes, close };
 }
 
 function urlHost(host: string): string {

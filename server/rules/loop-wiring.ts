@@ -4,17 +4,14 @@
 import type { VigilConfig } from '../../config/schema.ts';
 import type { VisionEngine } from '../../pipelines/engine/types.ts';
 import { RuleLoop } from '../../pipelines/rules/rule-loop.ts';
-import type { ActiveRule, DetectionMessage, EventMessage as LoopEventMessage, EventRecord } from '../../pipelines/rules/types.ts';
+import type { ActiveRule, DetectionMessage, EventMessage as LoopEventMessage } from '../../pipelines/rules/types.ts';
 import type { Store } from '../../pipelines/store/index.ts';
 import type { CameraManager } from '../cameras/manager.ts';
 import type { Logger } from '../log.ts';
-import type { EventInfo, EventMessage } from '../wire.ts';
+import type { EventMessage } from '../wire.ts';
+import { toEventInfo } from '../events-view.ts';
 
-/** An event as clients see it: the record plus where its pictures are served. */
-export function toEventInfo(e: EventRecord): EventInfo {
-  const base = `/api/events/${encodeURIComponent(e.id)}`;
-  return { ...e, snapshot: `${base}/snapshot`, annotated: `${base}/annotated`, thumbnail: `${base}/thumbnail` };
-}
+export { toEventInfo };
 
 export function toWireEvent(m: LoopEventMessage): EventMessage {
   return { type: m.type, event: toEventInfo(m.event) };
@@ -33,8 +30,7 @@ export async function activeRules(store: Store): Promise<ActiveRule[]> {
 }
 
 export async function startRuleLoop(config: Readonly<VigilConfig>, store: Store, cameras: CameraManager, engine: VisionEngine, log: Logger): Promise<RuleLoop> {
-  const { conflicts } = await store.rules.syncProvisioned([...config.rules]);
-  for (const id of conflicts) log.warn({ rule: id }, `config rule "${id}" is not used: a rule made through the API holds that id (delete it there or rename the config rule)`);
+  // The config file's rules are already in the store (RuleCatalog.provision runs at every start).
   const loop = new RuleLoop({
     engine,
     sink: store.events,
