@@ -14,7 +14,7 @@ import { RequestGuard } from './http/request-guard.ts';
 import type { EngineStatusSource } from './http/api.ts';
 import { SocketHub } from './hub/socket-hub.ts';
 import { EventStream, type StreamOptions } from './hub/stream.ts';
-import { openSqliteStore, storeFileIn } from '../pipelines/store/index.ts';
+import { openSqliteStore, storeFileIn, type Store } from '../pipelines/store/index.ts';
 import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
 import type { GridOptions } from '../pipelines/grid.ts';
 import { engineGrid } from '../pipelines/engine/create.ts';
@@ -52,6 +52,8 @@ export interface RunningServer {
   cameras: CameraManager;
   /** The dashboard's socket.io hub: rule results and event changes are published to camera rooms through it. */
   hub: SocketHub;
+  /** The store (rules, events, recordings) this server writes. */
+  store: Store;
   /** The standing-rules loop (null without a vision engine): latest(), test(), setRules(). */
   rules: RuleLoop | null;
   /** Every HTTP route (method, pattern): what the request guard must cover. */
@@ -133,7 +135,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await store.close();
       log.info('shut down');
     })());
-  return { url, port, host: config.server.host, cameras, hub, rules, routes, close };
+  return { url, port, host: config.server.host, cameras, hub, store, rules, routes, close };
 }
 
 function urlHost(host: string): string {
