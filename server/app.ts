@@ -1,7 +1,8 @@
 // The Vigil server as one object with an explicit lifecycle: `startServer(config)` resolves when the
 // HTTP port is bound and the cameras are starting; `close()` is idempotent and shuts down in reverse
 // dependency order: close sockets (socket.io, /api/stream), stop HTTP, close camera supervisors
-// (ffmpeg children exit), close the store.
+// (ffmpeg children exit), close the vision engine (its worker exits), close the store. The engine starts in
+// the background once the port is bound, when any rule is enabled: video never waits for a model to load.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -18,6 +19,8 @@ import { openSqliteStore, storeFileIn } from '../pipelines/store/index.ts';
 import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
 import type { GridOptions } from '../pipelines/grid.ts';
 import { engineGrid } from '../pipelines/engine/create.ts';
+import type { VisionEngine } from '../pipelines/engine/types.ts';
+import { engineNeeded } from './engine/setup.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -29,7 +32,12 @@ export interface StartOptions {
   hlsDirOf?: (dataDir: string, cameraId: string) => string;
   /** Recorded segments of a camera; defaults to pipelines/ingest/paths.ts cameraRecordingDir. */
   recordingDirOf?: (dataDir: string, cameraId: string) => string;
-  /** The vision engine, when there is one: /api/health reports its state. */
+  /**
+   * The vision engine the rules ask, not yet started: the server starts it in the background when any rule is
+   * enabled (engineNeeded) and closes it on the way out. It is the server's from here on.
+   */
+  visionEngine?: VisionEngine;
+  /** What /api/health reports about the engine (default: visionEngine itself). */
   engine?: EngineStatusSource;
   /** Heartbeat and slow-client bound of /api/stream. */
   stream?: StreamOptions;
@@ -53,6 +61,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const store = await openSqliteStore({ file: storeFileIn(config.server.dataDir), logger: log });
   const ingest = await ingestDefaults(opts, store.recordings, engineGrid(config.engine)).catch(async (err: unknown) => {
     await store.close();
+    await opts.visionEngine?.close();
     throw err;
   });
   const cameras = new CameraManager(config, ingest.factory, log);
@@ -60,7 +69,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const { app, routes } = await createHttp({
     cameras,
     guard,
-    engine: opts.engine,
+    engine: opts.engine ?? opts.visionEngine,
     hlsDirOf: (id: string) => ingest.hlsDirOf(config.server.dataDir, id),
     recordingDirOf: (id: string) => ingest.recordingDirOf(config.server.dataDir, id),
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,
@@ -79,12 +88,14 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     stream.close();
     await app.close();
     await store.close();
+    await opts.visionEngine?.close();
     throw err;
   }
   const port = (app.server.address() as AddressInfo).port;
   const url = `http://${urlHost(config.server.host)}:${port}/`;
   cameras.start();
   log.info({ dashboard: url, cameras: cameras.list().length }, 'server listening');
+  startEngine(opts.visionEngine, engineNeeded(config.rules), log);
 
   let closing: Promise<void> | null = null;
   const close = () =>
@@ -94,10 +105,21 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       stream.close();
       await app.close(); // forceCloseConnections: open requests (a held playlist) are cut
       await cameras.close();
+      await opts.visionEngine?.close(); // after the rule loop that asks it, before the store
       await store.close();
       log.info('shut down');
     })());
   return { url, port, host: config.server.host, cameras, routes, close };
+}
+
+/** Starts the engine without waiting for it: a failure is its state (health, log), never the server's. */
+function startEngine(engine: VisionEngine | undefined, needed: boolean, log: Logger): void {
+  if (!engine) return;
+  if (!needed) {
+    log.info({ kind: engine.info.kind }, 'no rule is enabled: the vision engine stays idle');
+    return;
+  }
+  engine.start().catch((err: unknown) => log.debug({ err }, 'engine start failed (reported by its state)'));
 }
 
 function urlHost(host: string): string {
