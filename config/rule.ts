@@ -199,7 +199,7 @@ export const AnalysisSchema = z.strictObject({
     .min(0)
     .max(255)
     .default(2)
-    .describe('Change gate: mean absolute difference (0-255, on a small grey thumbnail) below which a frame counts as unchanged and skips the model. 0 turns the gate off.'),
+    .describe('Change gate: mean absolute difference (0-255) over the most-changed 8x8 region of a 160 px wide grey thumbnail, below which a frame counts as unchanged and skips the model (docs/rules.md). 0 turns the gate off.'),
   forceEvery: z.number().positive().default(30).describe('Change gate: evaluate at least this often (seconds of video) even on an unchanged scene, so a standing condition stays confirmed.'),
   maxFrameAge: z.number().positive().default(10).describe('A frame that waited longer than this (seconds) for the engine is dropped and counted, never evaluated late.'),
   maxInFlight: z.number().int().min(1).max(64).default(2).describe('Engine asks in flight at once across all cameras.'),

@@ -1,8 +1,9 @@
 // The Vigil server as one object with an explicit lifecycle: `startServer(config)` resolves when the
 // HTTP port is bound and the cameras are starting; `close()` is idempotent and shuts down in reverse
-// dependency order: close sockets (socket.io, /api/stream), stop HTTP, close camera supervisors
-// (ffmpeg children exit), close the vision engine (its worker exits), close the store. The engine starts in
-// the background once the port is bound, when any rule is enabled: video never waits for a model to load.
+// dependency order: close sockets (socket.io, /api/stream), stop HTTP, close the rules loop (open events
+// close), close camera supervisors (ffmpeg children exit), close the vision engine (its worker exits), close
+// the store. The engine starts in the background once the port is bound, when any rule (config or stored) is
+// enabled: video never waits for a model to load.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -21,6 +22,8 @@ import type { GridOptions } from '../pipelines/grid.ts';
 import { engineGrid } from '../pipelines/engine/create.ts';
 import type { VisionEngine } from '../pipelines/engine/types.ts';
 import { engineNeeded } from './engine/setup.ts';
+import type { RuleLoop } from '../pipelines/rules/rule-loop.ts';
+import { forwardLive, recoverEvents, startRuleLoop } from './rules/loop-wiring.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -33,8 +36,9 @@ export interface StartOptions {
   /** Recorded segments of a camera; defaults to pipelines/ingest/paths.ts cameraRecordingDir. */
   recordingDirOf?: (dataDir: string, cameraId: string) => string;
   /**
-   * The vision engine the rules ask, not yet started: the server starts it in the background when any rule is
-   * enabled (engineNeeded) and closes it on the way out. It is the server's from here on.
+   * The vision engine the standing rules ask, not yet started: with it the rules loop runs, and the server
+   * starts it in the background when any rule is enabled (engineNeeded) and closes it on the way out.
+   * It is the server's from here on.
    */
   visionEngine?: VisionEngine;
   /** What /api/health reports about the engine (default: visionEngine itself). */
@@ -51,6 +55,8 @@ export interface RunningServer {
   port: number;
   host: string;
   cameras: CameraManager;
+  /** The standing-rules loop (null without a vision engine): latest(), test(), setRules(). */
+  rules: RuleLoop | null;
   /** Every HTTP route (method, pattern): what the request guard must cover. */
   routes: readonly RouteEntry[];
   close(): Promise<void>;
@@ -58,8 +64,13 @@ export interface RunningServer {
 
 export async function startServer(config: Readonly<VigilConfig>, opts: StartOptions = {}): Promise<RunningServer> {
   const log = (opts.logger ?? rootLogger).child({ component: 'server' });
-  const store = await openSqliteStore({ file: storeFileIn(config.server.dataDir), logger: log });
+  const store = await openSqliteStore({ file: storeFileIn(config.server.dataDir), dataDir: config.server.dataDir, logger: log });
   const ingest = await ingestDefaults(opts, store.recordings, engineGrid(config.engine)).catch(async (err: unknown) => {
+    await store.close();
+    await opts.visionEngine?.close();
+    throw err;
+  });
+  await recoverEvents(store, log).catch(async (err: unknown) => {
     await store.close();
     await opts.visionEngine?.close();
     throw err;
@@ -81,9 +92,13 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   routeUpgrades(app, guard, [stream]); // before socket.io attaches: the guard sees every upgrade first
   const hub = new SocketHub(app.server, cameras, log, guard);
 
+  let rules: RuleLoop | null = null;
   try {
+    rules = opts.visionEngine ? await startRuleLoop(config, store, cameras, opts.visionEngine, log) : null;
+    if (rules) forwardLive(rules, [hub, stream]);
     await app.listen({ port: config.server.port, host: config.server.host });
   } catch (err) {
+    await rules?.close();
     await hub.close();
     stream.close();
     await app.close();
@@ -95,7 +110,11 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const url = `http://${urlHost(config.server.host)}:${port}/`;
   cameras.start();
   log.info({ dashboard: url, cameras: cameras.list().length }, 'server listening');
-  startEngine(opts.visionEngine, engineNeeded(config.rules), log);
+  if (opts.visionEngine) {
+    // The store holds the rules made through the API beside the config file's (synced in by the loop).
+    const stored = await store.rules.list().then((list) => list.map((s) => s.rule), () => []);
+    startEngine(opts.visionEngine, engineNeeded(config.rules, stored), log);
+  }
 
   let closing: Promise<void> | null = null;
   const close = () =>
@@ -104,17 +123,17 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await hub.close();
       stream.close();
       await app.close(); // forceCloseConnections: open requests (a held playlist) are cut
+      await rules?.close(); // open events close ('shutdown') while the store is still open
       await cameras.close();
       await opts.visionEngine?.close(); // after the rule loop that asks it, before the store
       await store.close();
       log.info('shut down');
     })());
-  return { url, port, host: config.server.host, cameras, routes, close };
+  return { url, port, host: config.server.host, cameras, rules, routes, close };
 }
 
 /** Starts the engine without waiting for it: a failure is its state (health, log), never the server's. */
-function startEngine(engine: VisionEngine | undefined, needed: boolean, log: Logger): void {
-  if (!engine) return;
+function startEngine(engine: VisionEngine, needed: boolean, log: Logger): void {
   if (!needed) {
     log.info({ kind: engine.info.kind }, 'no rule is enabled: the vision engine stays idle');
     return;

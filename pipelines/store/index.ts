@@ -3,3 +3,6 @@ export type { Store } from './store.ts';
 export { openSqliteStore, storeFileIn, STORE_FILE, type SqliteStoreOptions } from './sqlite.ts';
 export { migrate, MIGRATIONS, SchemaTooNewError, type Migration } from './migrations.ts';
 export { KyselyRecordingIndex } from './recordings.ts';
+export { KyselyEventStore, EventStoreError, eventsDirIn, type EventQuery, type ReviewPatch, type RetentionResult, type SweepResult } from './events.ts';
+export { EVIDENCE_KINDS, type EvidenceKind } from './evidence-files.ts';
+export { KyselyRuleRepository, RuleStoreError, type RuleSource, type RuleStoreErrorCode, type StoredRule } from './rules.ts';

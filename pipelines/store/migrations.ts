@@ -50,6 +50,103 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    // Every edit of a rule is a new version that events keep pointing at; `rules` is the current state of each id.
+    version: 3,
+    name: 'rule versions',
+    async up(db) {
+      await db.schema
+        .createTable('rule_versions')
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rule_versions_pk', ['rule', 'version'])
+        .execute();
+      await db.schema
+        .createTable('rules')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('removed', 'integer', (c) => c.notNull())
+        .execute();
+    },
+  },
+  {
+    // Events with their evidence, every evaluation, and the prompts they were asked with stored once each.
+    version: 4,
+    name: 'events and evaluations',
+    async up(db) {
+      await db.schema
+        .createTable('events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('rule_name', 'text', (c) => c.notNull())
+        .addColumn('rule_version', 'integer', (c) => c.notNull())
+        .addColumn('camera', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('start_pdt', 'bigint', (c) => c.notNull())
+        .addColumn('end_pdt', 'bigint')
+        .addColumn('close_reason', 'text')
+        .addColumn('peak', 'double precision', (c) => c.notNull())
+        .addColumn('best_pdt', 'bigint', (c) => c.notNull())
+        .addColumn('prompt', 'text', (c) => c.notNull())
+        .addColumn('engine_kind', 'text', (c) => c.notNull())
+        .addColumn('engine_model', 'text', (c) => c.notNull())
+        .addColumn('rec_from', 'bigint', (c) => c.notNull())
+        .addColumn('rec_to', 'bigint')
+        .addColumn('post_ms', 'bigint', (c) => c.notNull())
+        .addColumn('evidence_tag', 'text', (c) => c.notNull())
+        .addColumn('reviewed', 'integer', (c) => c.notNull())
+        .addColumn('verdict', 'text')
+        .addColumn('note', 'text')
+        .addColumn('keep', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Newest-first paging, alone or filtered by camera, rule, severity or state; recording protection per camera.
+      await db.schema.createIndex('events_start').on('events').columns(['start_pdt', 'id']).execute();
+      await db.schema.createIndex('events_camera_start').on('events').columns(['camera', 'start_pdt', 'id']).execute();
+      await db.schema.createIndex('events_rule_start').on('events').columns(['rule', 'start_pdt', 'id']).execute();
+      await db.schema.createIndex('events_severity_start').on('events').columns(['severity', 'start_pdt', 'id']).execute();
+      await db.schema.createIndex('events_state_start').on('events').columns(['state', 'start_pdt', 'id']).execute();
+      await db.schema
+        .createTable('prompts')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('last_used', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('evaluations')
+        // SQLite: an alias of the rowid, assigned on insert (PostgreSQL would declare it an identity column).
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('rule_version', 'integer', (c) => c.notNull())
+        .addColumn('camera', 'text', (c) => c.notNull())
+        .addColumn('run', 'integer', (c) => c.notNull())
+        .addColumn('pdt', 'bigint', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('gated', 'integer', (c) => c.notNull())
+        .addColumn('prompt_hash', 'text')
+        .addColumn('raw', 'text')
+        .addColumn('parsed', 'text')
+        .addColumn('boxes', 'text', (c) => c.notNull())
+        .addColumn('points', 'text', (c) => c.notNull())
+        .addColumn('count', 'double precision')
+        .addColumn('truncated', 'integer', (c) => c.notNull())
+        .addColumn('timings', 'text')
+        .addColumn('source_w', 'integer', (c) => c.notNull())
+        .addColumn('source_h', 'integer', (c) => c.notNull())
+        .addColumn('event_id', 'text')
+        .execute();
+      await db.schema.createIndex('evaluations_camera_pdt').on('evaluations').columns(['camera', 'pdt']).execute();
+      // An event's evaluations by time; retention's "no event and older than" is a range of the same index.
+      await db.schema.createIndex('evaluations_event_pdt').on('evaluations').columns(['event_id', 'pdt']).execute();
+    },
+  },
 ];
 
 export class SchemaTooNewError extends Error {

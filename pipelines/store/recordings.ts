@@ -1,6 +1,7 @@
 // The recording index over any Kysely database (SQLite today, PostgreSQL later): rows of `recordings` plus the
-// per-camera totals that the size budget reads, changed together in one transaction every time.
-import type { Kysely, Transaction } from 'kysely';
+// per-camera totals that the size budget reads, changed together in one transaction every time. Retention keeps
+// the segments inside a stored event's recording range (the events table is in the same database).
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { RecordedSegment, RecordingIndex, RetentionBudget } from '../ingest/recording-index.ts';
 import type { RecordingsTable, StoreSchema } from './schema.ts';
 
@@ -53,6 +54,7 @@ export class KyselyRecordingIndex implements RecordingIndex {
         .where('camera', '=', camera)
         .where('pdt', '<', budget.endedBefore)
         .where((eb) => eb(eb('pdt', '+', eb('duration', '*', 1000)), '<', budget.endedBefore))
+        .where(notKeptByAnEvent)
         .returningAll()
         .execute();
       const total = (await totalBytes(trx, camera)) - sum(aged);
@@ -91,7 +93,7 @@ async function deleteOldest(trx: Transaction<StoreSchema>, camera: string, exces
   const gone: RecordingsTable[] = [];
   let freed = 0;
   while (freed < excess) {
-    const batch = await trx.selectFrom('recordings').selectAll().where('camera', '=', camera).orderBy('pdt').orderBy('seq').limit(CHUNK).execute();
+    const batch = await trx.selectFrom('recordings').selectAll().where('camera', '=', camera).where(notKeptByAnEvent).orderBy('pdt').orderBy('seq').limit(CHUNK).execute();
     const take: RecordingsTable[] = [];
     for (const r of batch) {
       if (freed >= excess) break;
@@ -103,6 +105,20 @@ async function deleteOldest(trx: Transaction<StoreSchema>, camera: string, exces
     gone.push(...take);
   }
   return gone;
+}
+
+/**
+ * A segment no stored event keeps: none of the camera's events has a recording range [rec_from, rec_to] (rec_to
+ * null while open: up to now) that overlaps it. Retention passes over kept segments, by age and by size alike.
+ */
+function notKeptByAnEvent(eb: ExpressionBuilder<StoreSchema, 'recordings'>) {
+  const kept = eb
+    .selectFrom('events')
+    .select('events.id')
+    .whereRef('events.camera', '=', 'recordings.camera')
+    .where((e) => e('events.rec_from', '<', e(e.ref('recordings.pdt'), '+', e(e.ref('recordings.duration'), '*', 1000))))
+    .where((e) => e.or([e('events.rec_to', 'is', null), e('events.rec_to', '>=', e.ref('recordings.pdt'))]));
+  return eb.not(eb.exists(kept));
 }
 
 async function totalBytes(db: Db, camera: string): Promise<number> {

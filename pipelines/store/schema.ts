@@ -1,5 +1,6 @@
 // Table types of the store as the query builder sees them (Kysely). One interface per table; columns use
 // types both SQLite and PostgreSQL hold (text, bigint, integer, double precision), see migrations.ts.
+import type { Generated } from 'kysely';
 import type { RecordedSegment } from '../ingest/recording-index.ts';
 
 /** A row of the recording index is ingest's RecordedSegment, keyed by camera. */
@@ -18,8 +19,94 @@ export interface SchemaVersionTable {
   version: number;
 }
 
+/** One version of a rule: the validated body (RuleSchema output) as canonical JSON. */
+export interface RuleVersionsTable {
+  rule: string;
+  version: number;
+  source: 'config' | 'api';
+  body: string;
+  author: string;
+  created_at: number;
+}
+
+/** Current state of each rule id: the version in force, who owns it, removed (versions stay for the events). */
+export interface RulesTable {
+  id: string;
+  version: number;
+  source: 'config' | 'api';
+  removed: number;
+}
+
+/** An event (EventRecord) flattened; booleans as 0/1, times in ms. */
+export interface EventsTable {
+  id: string;
+  rule: string;
+  rule_name: string;
+  rule_version: number;
+  camera: string;
+  severity: string;
+  state: string;
+  start_pdt: number;
+  end_pdt: number | null;
+  close_reason: string | null;
+  peak: number;
+  best_pdt: number;
+  prompt: string;
+  engine_kind: string;
+  engine_model: string;
+  /** Recording kept: [rec_from, rec_to], rec_to null while open ("up to now"). */
+  rec_from: number;
+  rec_to: number | null;
+  /** The rule's padding.post, to set rec_to when the event closes. */
+  post_ms: number;
+  /** Changes with every new evidence; names a replacement's staged files until they are renamed into place. */
+  evidence_tag: string;
+  reviewed: number;
+  verdict: string | null;
+  note: string | null;
+  keep: number;
+  created_at: number;
+}
+
+/** The exact prompts sent, stored once each (evaluations point at them by hash). */
+export interface PromptsTable {
+  hash: string;
+  text: string;
+  /** Newest pdt of an evaluation that used it: retention drops prompts no kept evaluation can point at. */
+  last_used: number;
+}
+
+export interface EvaluationsTable {
+  id: Generated<number>;
+  rule: string;
+  rule_version: number;
+  camera: string;
+  run: number;
+  pdt: number;
+  outcome: string;
+  reason: string | null;
+  gated: number;
+  prompt_hash: string | null;
+  raw: string | null;
+  /** JSON: ParsedAnswer | null, AnswerTimings | null, Box[], Point[]. */
+  parsed: string | null;
+  boxes: string;
+  points: string;
+  count: number | null;
+  truncated: number;
+  timings: string | null;
+  source_w: number;
+  source_h: number;
+  event_id: string | null;
+}
+
 export interface StoreSchema {
   recordings: RecordingsTable;
   recording_totals: RecordingTotalsTable;
   schema_version: SchemaVersionTable;
+  rule_versions: RuleVersionsTable;
+  rules: RulesTable;
+  events: EventsTable;
+  prompts: PromptsTable;
+  evaluations: EvaluationsTable;
 }

@@ -7,7 +7,9 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Logger } from '../log.ts';
 import { migrate, MIGRATIONS, type Migration } from './migrations.ts';
+import { KyselyEventStore } from './events.ts';
 import { KyselyRecordingIndex } from './recordings.ts';
+import { KyselyRuleRepository } from './rules.ts';
 import type { StoreSchema } from './schema.ts';
 import type { Store } from './store.ts';
 
@@ -17,6 +19,8 @@ export const STORE_FILE = 'vigil.sqlite';
 export interface SqliteStoreOptions {
   /** Path of the database file; created with its folder when missing. */
   file: string;
+  /** The data folder, holding `events/` (event evidence files); default: the database file's folder. */
+  dataDir?: string;
   logger?: Logger;
   /** Schema steps to apply; the full list unless a test stops at an older version. */
   migrations?: readonly Migration[];
@@ -33,7 +37,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   try {
     const { from, to } = await migrate(db, opts.migrations ?? MIGRATIONS);
     if (from !== to) opts.logger?.info({ file: opts.file, from, to }, 'store schema migrated');
-    return new SqliteStore(db, to);
+    return new SqliteStore(db, to, opts.dataDir ?? dirname(opts.file), opts.logger);
   } catch (err) {
     await db.destroy();
     throw new Error(`store ${opts.file}: ${(err as Error).message}`, { cause: err });
@@ -63,13 +67,19 @@ function openDatabase(file: string): Database.Database {
 
 class SqliteStore implements Store {
   readonly recordings: KyselyRecordingIndex;
+  readonly events: KyselyEventStore;
+  readonly rules: KyselyRuleRepository;
   #closing: Promise<void> | null = null;
 
   constructor(
     private readonly db: Kysely<StoreSchema>,
     readonly schemaVersion: number,
+    dataDir: string,
+    logger?: Logger,
   ) {
     this.recordings = new KyselyRecordingIndex(db);
+    this.events = new KyselyEventStore(db, dataDir, logger);
+    this.rules = new KyselyRuleRepository(db);
   }
 
   close(): Promise<void> {

@@ -2,10 +2,16 @@
 // folder, handing out one repository per tenant. SQLite implements it today (sqlite.ts); a PostgreSQL store
 // would open Kysely with its PostgresDialect, run the same migrations and hand out the same repositories.
 import type { RecordingIndex } from '../ingest/recording-index.ts';
+import type { KyselyEventStore } from './events.ts';
+import type { KyselyRuleRepository } from './rules.ts';
 
 export interface Store {
-  /** The recording index (first tenant; rules, events and evaluations come next). */
+  /** The recording index; its retention skips the segments a stored event keeps. */
   readonly recordings: RecordingIndex;
+  /** Events, evaluations and evidence files (the rules loop's EventSink, the API's queries). */
+  readonly events: KyselyEventStore;
+  /** Versioned rules (config-provisioned and API-made). */
+  readonly rules: KyselyRuleRepository;
   /** Schema version in use (the last migration applied). */
   readonly schemaVersion: number;
   /** Waits for the transaction in flight, then closes the database; idempotent. Later calls reject. */

@@ -3,7 +3,7 @@
 // then gets that camera's state changes and, as volatile messages, its sampled-frame events.
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '../wire.ts';
+import type { ClientToServerEvents, DetectionMessage, EventMessage, ServerToClientEvents } from '../wire.ts';
 import { toFrameEvent, type CameraManager } from '../cameras/manager.ts';
 import type { Logger } from '../log.ts';
 import type { RequestGuard } from '../http/request-guard.ts';
@@ -49,6 +49,16 @@ export class SocketHub {
       cameras.on('camera', (cam) => void this.io.to(room(cam.id)).emit('camera', cam)),
       cameras.on('frame', (f) => void this.io.to(room(f.camera)).volatile.emit('frame', toFrameEvent(f))),
     );
+  }
+
+  /** Every rule evaluation on a camera, to its room (volatile: a slow socket skips some, the next supersedes them). */
+  detections(d: DetectionMessage): void {
+    this.io.to(room(d.camera)).volatile.emit('detections', d);
+  }
+
+  /** An event opened, updated or closed on a camera, to its room (never skipped). */
+  event(m: EventMessage, camera: string): void {
+    this.io.to(room(camera)).emit('event', m);
   }
 
   /** Drops every client connection; the HTTP server itself is closed by its owner. */

@@ -9,7 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
-import type { CameraInfo, StreamMessage } from '../wire.ts';
+import type { CameraInfo, DetectionMessage, EventMessage, StreamMessage } from '../wire.ts';
 import { toFrameEvent, type CameraManager } from '../cameras/manager.ts';
 import type { Logger } from '../log.ts';
 import { Errors, refuseUpgrade } from '../http/errors.ts';
@@ -85,6 +85,17 @@ export class EventStream {
     const stragglers = [...this.clients.keys()];
     setTimeout(() => stragglers.forEach((ws) => ws.terminate()), 500).unref();
     this.wss.close();
+  }
+
+  /** A rule evaluation: skipped for a client that is behind, like frame events. */
+  detections(d: DetectionMessage): void {
+    this.broadcastFrame(d.camera, { type: 'detections', ...d });
+  }
+
+  /** An event change: small and rare, written even to a client that is behind (it must not miss an open or a close). */
+  event(m: EventMessage, camera: string): void {
+    let text: string | null = null;
+    for (const [ws, c] of this.clients) if (this.wants(ws, c, camera)) ws.send((text ??= JSON.stringify(m satisfies StreamMessage)));
   }
 
   private beat(): void {

@@ -24,6 +24,11 @@
 //                          joins wherever the feed is; 'keyframe': no internal viewer, a client arriving while no
 //                          other client is connected starts on the feed's next keyframe ['mid-gop']
 //   mount                  RTSP path ['/cam']
+//   source                 the picture: a lavfi source (e.g. `color=c=0x404040:s=640x360:r=30`) in place of testsrc2
+//                          [testsrc2 at width x height @ fps]; size and rate must match width, height and fps
+//   filter                 an ffmpeg filtergraph fragment (one input, one output; it may hold its own source chains
+//                          joined with `;`) applied after the frame counter band and before the clock band, e.g. a
+//                          scene drawn against the wall clock (test/support/shape-camera.ts) [none]
 // Every frame carries two barcodes (pipelines/ingest/barcode.ts; read with test/support/barcode.ts): the frame counter
 // (top band, frame number since the feed started, continuous across server restarts) and the wall clock in Unix ms
 // when the frame was made (second band, `readClock`), so tests can compare a frame's pdt with its capture time.
@@ -64,6 +69,10 @@ export interface RtspFeedOptions {
   auth?: 'basic' | 'digest';
   join?: 'mid-gop' | 'keyframe';
   mount?: string;
+  /** lavfi source of the picture in place of testsrc2. */
+  source?: string;
+  /** Filtergraph fragment applied between the counter band and the clock band. */
+  filter?: string;
 }
 
 export interface TestRtspServer {
@@ -86,7 +95,8 @@ export interface TestRtspServer {
   close(): Promise<void>;
 }
 
-export type ResolvedFeedOptions = Required<Omit<RtspFeedOptions, 'audio' | 'user' | 'password'>> & Pick<RtspFeedOptions, 'audio' | 'user' | 'password'>;
+type OptionalFeedKeys = 'audio' | 'user' | 'password' | 'filter';
+export type ResolvedFeedOptions = Required<Omit<RtspFeedOptions, OptionalFeedKeys>> & Pick<RtspFeedOptions, OptionalFeedKeys>;
 
 const AAC_RATE = 48_000;
 
@@ -99,7 +109,7 @@ export function resolveFeedOptions(opts: RtspFeedOptions = {}): ResolvedFeedOpti
     bframes: opts.bframes ?? 0, slices: opts.slices ?? 1, paramSets: opts.paramSets ?? 'per-slice',
     bitrateKbps: opts.bitrateKbps ?? Math.max(1500, Math.round((width * height * fps * 0.07) / 1000)),
     audio: opts.audio, user: opts.user, password: opts.password, auth: opts.auth ?? 'basic', join: opts.join ?? 'mid-gop',
-    mount: opts.mount ?? '/cam',
+    mount: opts.mount ?? '/cam', source: opts.source ?? `testsrc2=size=${width}x${height}:rate=${fps}`, filter: opts.filter,
   };
   if (r.codec === 'h264' && r.profile === 'baseline' && r.bframes > 0) throw new Error('H.264 baseline profile has no B-frames: use profile main or high');
   if (r.codec === 'mjpeg' && (width > 2040 || height > 2040)) throw new Error('RTP/JPEG (RFC 2435) carries at most 2040x2040');
@@ -107,12 +117,13 @@ export function resolveFeedOptions(opts: RtspFeedOptions = {}): ResolvedFeedOpti
   return r;
 }
 
-/** ffmpeg arguments of the feed: testsrc2 + counter + clock, encoded, RTP to `videoPort` (and audio to `audioPort`). */
+/** ffmpeg arguments of the feed: testsrc2 (or `source`) + counter (+ `filter`) + clock, encoded, RTP to `videoPort` (and audio to `audioPort`). */
 export function feedArgs(o: ResolvedFeedOptions, videoPort: number, audioPort: number | null): string[] {
   const pix = o.codec === 'mjpeg' ? 'yuvj420p' : 'yuv420p';
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}`];
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', o.source];
   if (o.audio) args.push('-re', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${o.audio === 'aac' ? AAC_RATE : 8000}`);
-  args.push('-map', '0:v', '-vf', `${barcodeFilter()},${clockBarcodeFilter()},format=${pix}`, ...videoCodecArgs(o));
+  const scene = o.filter ? `${o.filter},` : '';
+  args.push('-map', '0:v', '-vf', `${barcodeFilter()},${scene}${clockBarcodeFilter()},format=${pix}`, ...videoCodecArgs(o));
   args.push('-payload_type', o.codec === 'mjpeg' ? '26' : '96', '-f', 'rtp', `rtp://127.0.0.1:${videoPort}?pkt_size=1200`);
   if (o.audio && audioPort !== null) {
     const codec = o.audio === 'aac' ? ['-c:a', 'aac', '-b:a', '64k', '-ar', String(AAC_RATE)] : ['-c:a', 'pcm_alaw', '-ar', '8000'];

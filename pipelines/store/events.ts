@@ -1,0 +1,174 @@
+// Events, their evaluations and evidence files over any Kysely database: the rules loop writes through the
+// EventSink port (each call one transaction), the API reads and reviews through the queries. Files are written
+// and fsynced before the row that points at them commits and removed only after the row is gone, so a crash
+// leaves at most a folder without a row (removed by `sweep()` at the next start), never a row without its files.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { EventsConfig } from '../../config/rule.ts';
+import type { Logger } from '../log.ts';
+import type { CloseReason, Evaluation, EventRecord, EventSink, EventUpdate, NewEvent, Verdict } from '../rules/types.ts';
+import { newEventId, newEventRow, toEventRecord } from './event-rows.ts';
+import { evaluationsBetween, getEvent, listEvents, type EventQuery } from './events-query.ts';
+import { retain, sweep, type RetentionResult, type SweepResult } from './events-upkeep.ts';
+import { closeAllOpenRows, closeEventRow, insertEvaluations, updateEventRow } from './events-write.ts';
+import { EvidenceFiles, isEventId, newEvidenceTag, type EvidenceKind } from './evidence-files.ts';
+import type { StoreSchema } from './schema.ts';
+
+export type { EventQuery } from './events-query.ts';
+export type { RetentionResult, SweepResult } from './events-upkeep.ts';
+export { EventStoreError } from './event-rows.ts';
+
+export interface ReviewPatch {
+  reviewed?: boolean;
+  verdict?: Verdict | null;
+  note?: string | null;
+  keep?: boolean;
+}
+
+/** `<dataDir>/events`: one folder per event. */
+export function eventsDirIn(dataDir: string): string {
+  return join(dataDir, 'events');
+}
+
+export class KyselyEventStore implements EventSink {
+  readonly files: EvidenceFiles;
+  /** Events whose files are being written or removed: the sweep leaves their folders alone. */
+  readonly #busy = new Map<string, number>();
+
+  constructor(
+    private readonly db: Kysely<StoreSchema>,
+    dataDir: string,
+    private readonly log?: Logger,
+  ) {
+    this.files = new EvidenceFiles(eventsDirIn(dataDir));
+  }
+
+  open(e: NewEvent): Promise<EventRecord> {
+    const id = newEventId(e.startPdt);
+    const tag = newEvidenceTag();
+    return this.#whileBusy(id, async () => {
+      const row = newEventRow(id, e, tag, Date.now());
+      await this.files.write(id, e.evidence);
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          await trx.insertInto('events').values(row).execute();
+          await insertEvaluations(
+            trx,
+            e.evaluations.map((evaluation) => ({ evaluation, eventId: id })),
+          );
+        });
+      } catch (err) {
+        await this.files.remove(id).catch(() => undefined); // a folder left here is the sweep's
+        throw err;
+      }
+      return toEventRecord(row);
+    });
+  }
+
+  update(id: string, change: EventUpdate): Promise<EventRecord> {
+    return this.#whileBusy(id, async () => {
+      const tag = change.evidence ? newEvidenceTag() : null;
+      if (tag && change.evidence) await this.files.stage(id, change.evidence, tag);
+      let row;
+      try {
+        row = await this.db.transaction().execute((trx) => updateEventRow(trx, id, change, tag));
+      } catch (err) {
+        if (tag) await this.files.discard(id, tag).catch(() => undefined);
+        throw err;
+      }
+      if (tag) {
+        // The row holds the new tag: a failure from here on is finished by the next start's sweep.
+        await this.files.promote(id, tag).catch((err: unknown) => this.log?.warn({ event: id, err: String(err) }, 'event evidence not renamed into place; the next start finishes it'));
+      }
+      return toEventRecord(row);
+    });
+  }
+
+  async close(id: string, endPdt: number, reason: CloseReason): Promise<EventRecord> {
+    return toEventRecord(await this.db.transaction().execute((trx) => closeEventRow(trx, id, endPdt, reason)));
+  }
+
+  async addEvaluations(evals: ReadonlyArray<{ evaluation: Evaluation; eventId: string | null }>): Promise<void> {
+    if (!evals.length) return;
+    await this.db.transaction().execute((trx) => insertEvaluations(trx, evals));
+  }
+
+  async closeAllOpen(reason: CloseReason): Promise<EventRecord[]> {
+    return (await this.db.transaction().execute((trx) => closeAllOpenRows(trx, reason))).map(toEventRecord);
+  }
+
+  /** Newest first (startPdt desc, id desc); `next` is the cursor of the following page, null on the last. */
+  list(q: EventQuery): Promise<{ events: EventRecord[]; next: string | null }> {
+    return listEvents(this.db, q);
+  }
+
+  get(id: string): Promise<(EventRecord & { evaluations: Evaluation[] }) | null> {
+    return getEvent(this.db, id);
+  }
+
+  /** Sets the review fields given (others unchanged); null when the event does not exist. */
+  async review(id: string, patch: ReviewPatch): Promise<EventRecord | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const set: { reviewed?: number; verdict?: string | null; note?: string | null; keep?: number } = {};
+      if (patch.reviewed !== undefined) set.reviewed = patch.reviewed ? 1 : 0;
+      if (patch.verdict !== undefined) set.verdict = patch.verdict;
+      if (patch.note !== undefined) set.note = patch.note;
+      if (patch.keep !== undefined) set.keep = patch.keep ? 1 : 0;
+      if (Object.keys(set).length) await trx.updateTable('events').set(set).where('id', '=', id).execute();
+      const row = await trx.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toEventRecord(row) : null;
+    });
+  }
+
+  /** Deletes the event and its evaluations (one transaction), then its files. False when there was none. */
+  delete(id: string): Promise<boolean> {
+    if (!isEventId(id)) return Promise.resolve(false);
+    return this.#whileBusy(id, async () => {
+      const gone = await this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('evaluations').where('event_id', '=', id).execute();
+        return (await trx.deleteFrom('events').where('id', '=', id).executeTakeFirst()).numDeletedRows > 0n;
+      });
+      if (gone) await this.files.remove(id);
+      return gone;
+    });
+  }
+
+  /** Path of an evidence file, or null when the id is not an event id or the file is not there. */
+  filePath(id: string, kind: EvidenceKind): string | null {
+    if (!isEventId(id)) return null;
+    const path = this.files.path(id, kind);
+    return existsSync(path) ? path : null;
+  }
+
+  /** A camera's evaluations with pdt in [fromPdt, toPdt], oldest first (playback overlays). */
+  evaluationsBetween(camera: string, fromPdt: number, toPdt: number, rule?: string): Promise<Evaluation[]> {
+    return evaluationsBetween(this.db, camera, fromPdt, toPdt, rule);
+  }
+
+  /** Applies `events:` retention at `now` (wall clock ms; pdt is the camera's wall clock). Rows go first, then files. */
+  retain(cfg: EventsConfig, now = Date.now()): Promise<RetentionResult> {
+    return retain(this.db, this.files, cfg, now);
+  }
+
+  /** Startup: removes folders without a row, settles interrupted replacements, reports rows missing files. */
+  async sweep(): Promise<SweepResult> {
+    const result = await sweep(this.db, this.files, new Set(this.#busy.keys()));
+    if (result.removedFolders.length || result.promoted || result.dropped) {
+      this.log?.info({ removed: result.removedFolders.length, promoted: result.promoted, dropped: result.dropped }, 'event files settled after an interrupted write');
+    }
+    for (const m of result.missingFiles) this.log?.warn({ event: m.id, missing: m.kinds }, 'event evidence files are missing; the event is kept without them');
+    return result;
+  }
+
+  async #whileBusy<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    this.#busy.set(id, (this.#busy.get(id) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const n = this.#busy.get(id)! - 1;
+      if (n) this.#busy.set(id, n);
+      else this.#busy.delete(id);
+    }
+  }
+}
