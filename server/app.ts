@@ -57,8 +57,6 @@ export interface RunningServer {
   port: number;
   host: string;
   cameras: CameraManager;
-  /** The dashboard's socket.io hub: rule results and event changes are published to camera rooms through it. */
-  hub: SocketHub;
   /** The store (rules, events, recordings) this server writes. */
   store: Store;
   /** The standing-rules loop (null without a vision engine): latest(), test(), setRules(). */
@@ -151,7 +149,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await store.close();
       log.info('shut down');
     })());
-  return { url, port, host: config.server.host, cameras, hub, store, rules, routes, close };
+  return { url, port, host: config.server.host, cameras, store, rules, routes, close };
 }
 
 /** Starts the engine without waiting for it: a failure is its state (health, log), never the server's. */
