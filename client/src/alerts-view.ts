@@ -77,7 +77,8 @@ export class AlertsPanel {
     const link = el('a', 'alert-link');
     link.href = `#/camera/${encodeURIComponent(e.camera)}`;
     const img = el('img', 'alert-thumb');
-    img.src = e.thumbnail;
+    // A better frame replaces the event's pictures under the same URL: the best frame's pdt keeps caches honest.
+    img.src = `${e.thumbnail}?v=${e.bestPdt}`;
     img.alt = `${e.ruleName} on ${this.cameraName(e.camera)}`;
     img.loading = 'lazy';
     const text = el('div', 'alert-text');

@@ -63,7 +63,7 @@ export class SocketProvider {
     return () => this.detectionListeners.delete(l);
   }
 
-  /** Event changes (opened, updated, closed) of the watched cameras. */
+  /** Event changes (opened, updated, closed) of every camera. */
   onEvent(l: Listener<EventMessage>): () => void {
     this.eventListeners.add(l);
     return () => this.eventListeners.delete(l);

@@ -182,14 +182,17 @@ export function cameraView(app: HTMLElement, id: string, deps: ViewDeps): View {
   app.replaceChildren(back, one);
   const tiles = new TileSet(one, deps, true);
   // Counters (frames sampled, dropped) change with every frame but are only pushed with state
-  // changes: poll them while this view is open.
+  // changes: poll them while this view is open (and the camera exists: a 404 a second helps nobody).
+  let known = false;
   const poll = setInterval(async () => {
+    if (!known) return;
     const res = await fetch(`/api/cameras/${encodeURIComponent(id)}`, { cache: 'no-store' }).catch(() => null);
     if (res?.ok) tiles.camera((await res.json()) as CameraInfo);
   }, 2000);
   return {
     update(cams) {
       const cam = cams.find((c) => c.id === id);
+      known = cam !== undefined;
       tiles.sync(cam ? [cam] : []);
       if (!cam) app.replaceChildren(back, missing);
       else if (!one.isConnected) app.replaceChildren(back, one);

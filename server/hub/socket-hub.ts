@@ -1,6 +1,7 @@
 // socket.io hub for the dashboard: one room per camera. A client `watch`es a camera to join its room
 // (the ack carries the camera's current state, so a reconnect resyncs in one round trip); the room
-// then gets that camera's state changes and, as volatile messages, its sampled-frame events.
+// then gets that camera's state changes, its sampled-frame events (volatile) and its rule results; event changes go
+// to every client.
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { ClientToServerEvents, DetectionMessage, EventMessage, ServerToClientEvents } from '../wire.ts';
@@ -60,9 +61,12 @@ export class SocketHub {
     this.io.to(room(d.camera)).emit('detections', d);
   }
 
-  /** An event opened, updated or closed on a camera, to its room (never skipped). */
-  event(m: EventMessage, camera: string): void {
-    this.io.to(room(camera)).emit('event', m);
+  /**
+   * An event opened, updated or closed, to EVERY dashboard (never skipped): the open-alerts list and the title badge
+   * cover all cameras, while a page watches only the rooms of the cameras it shows. Events are rare and small.
+   */
+  event(m: EventMessage, _camera: string): void {
+    this.io.emit('event', m);
   }
 
   /** Drops every client connection; the HTTP server itself is closed by its owner. */

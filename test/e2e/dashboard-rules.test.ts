@@ -3,7 +3,7 @@
 // frame), the real server and rules loop, Vigil's OpenAIEngine asking the vision judge (which finds the square in
 // the picture itself), the SQLite store. The box drawn over the frame on screen is compared with the square's
 // ground truth for that very frame, read from the burned clock of a capture of that frame.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { containRect, type DetectionDraw } from '../../client/src/overlay.ts';
 import type { DrawnBox } from '../../client/src/draw-detections.ts';
 import type { OpenAIEngine } from '../../pipelines/engine/openai.ts';
@@ -53,6 +53,9 @@ describe('dashboard over the rules pipeline in Chromium', () => {
     const live = async () => ((await (await fetch(new URL('/api/cameras/cam', server.url))).json()) as CameraInfo).state === 'live';
     await until(live, 'the camera to go live', 30_000, 200);
   }, 60_000);
+
+  // One page for every test; each judges only the console errors of its own steps.
+  beforeEach(() => void browser.errors.splice(0));
 
   afterAll(async () => {
     await browser?.close();
@@ -154,12 +157,16 @@ describe('dashboard over the rules pipeline in Chromium', () => {
     expect(await page.title()).toBe('Vigil');
     expect(await tile.locator('.alert-badge').count()).toBe(0);
 
-    // Sound on (the click is the user gesture browsers ask for): one tone for the alert, none for the detection.
+    // From a page that watches no camera's room (the view of an unknown camera), alerts still count, and with the
+    // sound on (the click is the user gesture browsers ask for) one tone plays for the alert, none for the detection.
+    await page.goto(`${server.url}#/camera/elsewhere`);
+    await page.locator('.empty', { hasText: 'No camera "elsewhere"' }).waitFor({ timeout: 10_000 });
     await page.locator('.sound-toggle').click();
     expect(await page.evaluate(() => window.__vigil!.sound)).toEqual({ enabled: true, played: 1 });
     from = events.length;
     await until(() => !!opened('red', from) && !!opened('shapes', from), 'the next appearance to open both events', 30_000);
     await page.waitForFunction(() => document.title === '(1) Vigil', null, { timeout: 10_000 });
+    expect(await page.locator('.alerts .alert-item').count()).toBe(2);
     expect(await page.evaluate(() => window.__vigil!.sound.played)).toBe(2);
     await page.locator('.sound-toggle').click();
     expect(browser.errors).toEqual([]);
