@@ -63,6 +63,24 @@ export function buildProgram(): Command {
     .requiredOption('--source <WxH>', 'size of the original frame')
     .action(async (opts) => (await import('./commands/parse.ts')).run(opts));
 
+  const rules = program.command('rules').description('Standing rules.');
+  rules
+    .command('list')
+    .description('List the rules of the config file and the store: id, kind, cameras, version, source, enabled.')
+    .option('-c, --config <file>', 'YAML config file (default config/vigil.yaml)')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/rules.ts')).list(opts));
+  rules
+    .command('test [id]')
+    .description("Run a rule once on a camera's newest frame (through a running Vigil) or on an image (--image, locally); prints the answer and whether it is positive.")
+    .option('-c, --config <file>', 'YAML config file (default config/vigil.yaml)')
+    .option('--camera <id>', "camera whose newest frame to use (default: the rule's first camera)")
+    .option('--rule-file <file>', 'a rule in YAML or JSON, not saved (instead of an id)')
+    .option('--url <url>', 'the running Vigil (default: server.host and server.port of the config)')
+    .option('--image <file>', 'run locally on this image with the configured engine, without a server')
+    .option('--out <file>', 'write the annotated frame here (default with --image: <image>.annotated.jpg)')
+    .action(async (id, opts) => (await import('./commands/rules.ts')).test(id, opts));
+
   const models = program.command('models').description('Vision model files.');
   models
     .command('pull')

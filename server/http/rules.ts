@@ -36,7 +36,7 @@ export function ruleRoutes(app: FastifyInstance, d: RuleRouteDeps): void {
     zodRoute({ summary, params: RuleParams, ...(bodyDoc ? { bodyDoc } : {}), response: { 200: ok, ...err(...codes) } });
 
   app.get('/api/rules/:id', idRoute('One rule (latest version)', [404]), (req: IdReq) => d.rules.get(req.params.id));
-  app.put('/api/rules/:id', idRoute('A new version of an API rule (config rules: 409 RULE_PROVISIONED)', [400, 404, 409], RuleInfoSchema, RuleBody), (req: IdReq) =>
+  app.put('/api/rules/:id', idRoute('A new version of an API rule: the rule without `id` (or with the same id); config rules: 409 RULE_PROVISIONED', [400, 404, 409], RuleInfoSchema, RuleBody), (req: IdReq) =>
     d.rules.replace(req.params.id, req.body, author(req)),
   );
   app.delete('/api/rules/:id', idRoute('Delete an API rule (its events stay)', [404, 409], z.object({ deleted: z.string() })), async (req: IdReq) => {

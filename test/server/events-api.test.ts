@@ -72,20 +72,30 @@ describe('/api/events', () => {
     ev.push(await store.events.open(await newEvent('cars', 'yard', T0 + 60_000, 'alert', 150)));
     ev.push(await store.events.open(await newEvent('people', 'front', T0 + 120_000, 'detection', 100)));
     ev[0] = await store.events.close(ev[0]!.id, T0 + 30_000, 'negatives');
-    await store.close();
+    await store.close(); // with two events open: as a crash leaves them
     s = await startTestServer({ cameras: [{ id: 'front', source: 'testsrc' }, { id: 'yard', source: 'testsrc' }] }, { dataDir });
+    // One event opened while the server runs (a second connection to the same database, as the loop would write it).
+    const live = await openSqliteStore({ file: storeFileIn(dataDir), dataDir });
+    ev.push(await live.events.open(await newEvent('people', 'yard', T0 + 180_000, 'detection', 50)));
+    await live.close();
   });
   afterAll(async () => {
     await s?.dispose();
     rmSync(join(dataDir, '..'), { recursive: true, force: true });
   });
 
-  it('lists events newest first with the URLs of their images', async () => {
+  it('lists events newest first with the URLs of their images; those a crash left open were closed at start', async () => {
     const { status, body } = await get<{ events: EventInfo[]; next: string | null }>('/api/events');
     expect(status).toBe(200);
-    expect(body.events.map((e) => e.id)).toEqual([ev[2]!.id, ev[1]!.id, ev[0]!.id]);
+    expect(body.events.map((e) => e.id)).toEqual([ev[3]!.id, ev[2]!.id, ev[1]!.id, ev[0]!.id]);
     expect(body.next).toBeNull();
-    const first = body.events[2]!;
+    expect(body.events.map((e) => [e.state, e.closeReason])).toEqual([
+      ['open', null],
+      ['closed', 'recovered-after-crash'],
+      ['closed', 'recovered-after-crash'],
+      ['closed', 'negatives'],
+    ]);
+    const first = body.events[3]!;
     expect(first).toMatchObject({ rule: 'cars', ruleVersion: 1, camera: 'front', severity: 'alert', state: 'closed', startPdt: T0, endPdt: T0 + 30_000, closeReason: 'negatives', peak: 1 });
     expect(first.snapshot).toBe(`/api/events/${first.id}/snapshot`);
     expect(first.annotated).toBe(`/api/events/${first.id}/annotated`);
@@ -96,9 +106,10 @@ describe('/api/events', () => {
     const ids = async (q: string) => (await get<{ events: EventInfo[] }>(`/api/events?${q}`)).body.events.map((e) => e.id);
     expect(await ids('camera=front')).toEqual([ev[2]!.id, ev[0]!.id]);
     expect(await ids('rule=cars&camera=yard')).toEqual([ev[1]!.id]);
-    expect(await ids('severity=detection')).toEqual([ev[2]!.id]);
-    expect(await ids('state=open')).toEqual([ev[2]!.id, ev[1]!.id]);
-    expect(await ids(`after=${T0 + 1}`)).toEqual([ev[2]!.id, ev[1]!.id]);
+    expect(await ids('severity=detection')).toEqual([ev[3]!.id, ev[2]!.id]);
+    expect(await ids('state=open')).toEqual([ev[3]!.id]);
+    expect(await ids('state=closed&rule=people')).toEqual([ev[2]!.id]);
+    expect(await ids(`after=${T0 + 1}&before=${T0 + 180_000}`)).toEqual([ev[2]!.id, ev[1]!.id]);
     expect(await ids(`before=${new Date(T0 + 60_000).toISOString()}`)).toEqual([ev[0]!.id]);
   });
 
@@ -111,7 +122,7 @@ describe('/api/events', () => {
       seen.push(...page.events.map((e) => e.id));
       next = page.next;
     }
-    expect(seen).toEqual([ev[2]!.id, ev[1]!.id, ev[0]!.id]);
+    expect(seen).toEqual([ev[3]!.id, ev[2]!.id, ev[1]!.id, ev[0]!.id]);
   });
 
   it.each([
@@ -171,7 +182,7 @@ describe('/api/events', () => {
   });
 
   it('DELETE removes the event and its images (404 afterwards)', async () => {
-    const id = ev[2]!.id;
+    const id = ev[3]!.id;
     expect(await send('DELETE', `/api/events/${id}`)).toEqual({ status: 200, body: { deleted: id } });
     expect((await get(`/api/events/${id}`)).status).toBe(404);
     expect((await fetch(new URL(`/api/events/${id}/snapshot`, s.url))).status).toBe(404);

@@ -45,6 +45,13 @@ describe('/api/rules', () => {
     expect((await list()).map((r) => r.rule.id)).toContain('red-car');
   });
 
+  it('two creates of one id at once: one 201, one 409, one version stored', async () => {
+    const body = { id: 'racing', kind: 'count', question: 'cars' };
+    const answers = await Promise.all([call('POST', '/api/rules', body), call('POST', '/api/rules', { ...body, question: 'trucks' })]);
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
+    expect(await versionsOf('racing')).toHaveLength(1);
+  });
+
   it('PUT makes a new version, keeps the old ones, and an unchanged body makes none', async () => {
     await call('POST', '/api/rules', { id: 'helmets', kind: 'detect', question: 'people', attributes: ['helmet:boolean'] });
     const v2 = await call('PUT', '/api/rules/helmets', { kind: 'detect', question: 'people without helmets', attributes: ['helmet:boolean'], condition: { where: { helmet: false } } });
