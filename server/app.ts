@@ -16,7 +16,7 @@ import { RequestGuard } from './http/request-guard.ts';
 import type { EngineStatusSource } from './http/api.ts';
 import { SocketHub } from './hub/socket-hub.ts';
 import { EventStream, type StreamOptions } from './hub/stream.ts';
-import { openSqliteStore, storeFileIn } from '../pipelines/store/index.ts';
+import { openSqliteStore, storeFileIn, type Store } from '../pipelines/store/index.ts';
 import type { RecordingIndex } from '../pipelines/ingest/recording-index.ts';
 import type { GridOptions } from '../pipelines/grid.ts';
 import { engineGrid } from '../pipelines/engine/create.ts';
@@ -55,6 +55,8 @@ export interface RunningServer {
   port: number;
   host: string;
   cameras: CameraManager;
+  /** The store (rules, events, recordings) this server writes. */
+  store: Store;
   /** The standing-rules loop (null without a vision engine): latest(), test(), setRules(). */
   rules: RuleLoop | null;
   /** Every HTTP route (method, pattern): what the request guard must cover. */
@@ -129,7 +131,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await store.close();
       log.info('shut down');
     })());
-  return { url, port, host: config.server.host, cameras, rules, routes, close };
+  return { url, port, host: config.server.host, cameras, store, rules, routes, close };
 }
 
 /** Starts the engine without waiting for it: a failure is its state (health, log), never the server's. */

@@ -77,9 +77,10 @@ export class AlertTracks {
     const wasOpen = t.eventId;
     const changes = t.state.observe({ pdt: ev.pdt, positive: ev.outcome === 'positive', count: ev.count ?? (ev.outcome === 'positive' ? 1 : 0) });
     const opens = changes.some((c) => c.type === 'opened');
-    if (!wasOpen || opens) t.window.push(ev);
-    else await this.write([{ evaluation: ev, eventId: wasOpen }]);
-    if (!wasOpen && !opens) await this.trimWindow(t);
+    if (!wasOpen || opens) {
+      t.window.push(ev);
+      await this.trimWindow(t);
+    } else await this.write([{ evaluation: ev, eventId: wasOpen }]);
     for (const c of changes) await this.change(t, c, ev, frame);
   }
 
