@@ -40,7 +40,8 @@ export interface RecordingIndex {
   /** Highest recorded `seq` of the camera, or null when it has none. */
   lastSeq(camera: string): Promise<number | null>;
   /**
-   * Deletes, in one transaction, the rows past the budget (oldest first) and returns them: the caller unlinks
+   * Deletes, in one transaction, the rows past the budget (oldest first) and returns them, passing over the segments
+   * that a stored event keeps (its recording range; the store knows the events). The caller unlinks
    * their files only after this resolved, so a crash in between leaves files without rows, never rows without files.
    */
   takeExpired(camera: string, budget: RetentionBudget): Promise<RecordedSegment[]>;

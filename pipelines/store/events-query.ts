@@ -24,7 +24,7 @@ export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 500;
 
 export async function listEvents(db: Kysely<StoreSchema>, q: EventQuery): Promise<{ events: EventRecord[]; next: string | null }> {
-  const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(q.limit ?? DEFAULT_PAGE)));
+  const limit = Number.isFinite(q.limit) ? Math.min(MAX_PAGE, Math.max(1, Math.floor(q.limit!))) : DEFAULT_PAGE;
   let s = db.selectFrom('events').selectAll();
   if (q.camera !== undefined) s = s.where('camera', '=', q.camera);
   if (q.rule !== undefined) s = s.where('rule', '=', q.rule);

@@ -3,7 +3,7 @@
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { EventsConfig } from '../../config/rule.ts';
-import { isEventId, type EvidenceFiles, type EvidenceKind } from './evidence-files.ts';
+import { EVIDENCE_KINDS, isEventId, type EvidenceFiles, type EvidenceKind } from './evidence-files.ts';
 import type { StoreSchema } from './schema.ts';
 
 const DAY = 86_400_000;
@@ -107,12 +107,13 @@ export async function sweep(db: Kysely<StoreSchema>, files: EvidenceFiles, busy:
     const settled = await files.settle(name, tag);
     result.promoted += settled.promoted;
     result.dropped += settled.dropped;
+    if (settled.missing.length) result.missingFiles.push({ id: name, kinds: settled.missing });
   }
+  // Rows whose whole folder is gone.
   const ids = await db.selectFrom('events').select('id').execute();
+  const seen = new Set(folders);
   for (const { id } of ids) {
-    if (busy.has(id)) continue;
-    const kinds = files.missing(id);
-    if (kinds.length) result.missingFiles.push({ id, kinds });
+    if (!seen.has(id) && !busy.has(id)) result.missingFiles.push({ id, kinds: [...EVIDENCE_KINDS] });
   }
   return result;
 }

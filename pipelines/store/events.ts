@@ -49,8 +49,8 @@ export class KyselyEventStore implements EventSink {
     const tag = newEvidenceTag();
     return this.#whileBusy(id, async () => {
       const row = newEventRow(id, e, tag, Date.now());
-      await this.files.write(id, e.evidence);
       try {
+        await this.files.write(id, e.evidence);
         await this.db.transaction().execute(async (trx) => {
           await trx.insertInto('events').values(row).execute();
           await insertEvaluations(

@@ -30,6 +30,8 @@ export function newEvidenceTag(): string {
 export interface SettleResult {
   promoted: number;
   dropped: number;
+  /** Evidence files missing once settled. */
+  missing: EvidenceKind[];
 }
 
 export class EvidenceFiles {
@@ -49,7 +51,7 @@ export class EvidenceFiles {
   async write(id: string, evidence: EventEvidence): Promise<void> {
     const dir = this.dirOf(id);
     await mkdir(dir, { recursive: true });
-    for (const kind of EVIDENCE_KINDS) await writeDurably(join(dir, `${kind}.jpg`), evidence[kind]);
+    await Promise.all(EVIDENCE_KINDS.map((kind) => writeDurably(join(dir, `${kind}.jpg`), evidence[kind])));
     await syncDir(dir);
     await syncDir(this.root);
   }
@@ -58,7 +60,7 @@ export class EvidenceFiles {
   async stage(id: string, evidence: EventEvidence, tag: string): Promise<void> {
     const dir = this.dirOf(id);
     await mkdir(dir, { recursive: true });
-    for (const kind of EVIDENCE_KINDS) await writeDurably(join(dir, stagedName(kind, tag)), evidence[kind]);
+    await Promise.all(EVIDENCE_KINDS.map((kind) => writeDurably(join(dir, stagedName(kind, tag)), evidence[kind])));
     await syncDir(dir);
   }
 
@@ -104,24 +106,22 @@ export class EvidenceFiles {
    */
   async settle(id: string, tag: string): Promise<SettleResult> {
     const dir = this.dirOf(id);
-    const result: SettleResult = { promoted: 0, dropped: 0 };
+    const result: SettleResult = { promoted: 0, dropped: 0, missing: [] };
+    const present = new Set<string>();
     for (const name of await readdir(dir)) {
       const staged = STAGED.exec(name);
       if (staged && staged[2] === tag) {
         await rename(join(dir, name), join(dir, `${staged[1]}.jpg`));
+        present.add(`${staged[1]}.jpg`);
         result.promoted++;
       } else if (staged || name.includes('.tmp-')) {
         await rm(join(dir, name), { force: true });
         result.dropped++;
-      }
+      } else present.add(name);
     }
     if (result.promoted) await syncDir(dir);
+    result.missing = EVIDENCE_KINDS.filter((kind) => !present.has(`${kind}.jpg`));
     return result;
-  }
-
-  /** The kinds whose file is missing. */
-  missing(id: string): EvidenceKind[] {
-    return EVIDENCE_KINDS.filter((kind) => !existsSync(this.path(id, kind)));
   }
 }
 

@@ -5,4 +5,5 @@ export { migrate, MIGRATIONS, SchemaTooNewError, type Migration } from './migrat
 export { KyselyRecordingIndex } from './recordings.ts';
 export { KyselyEventStore, EventStoreError, eventsDirIn, type EventQuery, type ReviewPatch, type RetentionResult, type SweepResult } from './events.ts';
 export { EVIDENCE_KINDS, type EvidenceKind } from './evidence-files.ts';
+export { newEventId } from './event-rows.ts';
 export { KyselyRuleRepository, RuleStoreError, type RuleSource, type RuleStoreErrorCode, type StoredRule } from './rules.ts';
