@@ -79,7 +79,8 @@ describe('vigil serve: the engine in the background', SLOW, () => {
 
     // Killed mid-pull, once a chunk of the model is on disk (the downloader writes whole 5 MB chunks into
     // <file>.ipull): the partial stays, never taken for a model.
-    await poll(async () => existsSync(join(modelsDir, `${DEFAULT_MODEL.model}.ipull`)), 60_000, 'a chunk of the model on disk');
+    const partial = join(modelsDir, `${DEFAULT_MODEL.model}.ipull`);
+    await poll(async () => existsSync(partial) && statSync(partial).size >= 5 * 1024 * 1024, 60_000, 'a chunk of the model on disk');
     await first.stop('SIGKILL');
     expect(readdirSync(modelsDir).some((f) => f.endsWith('.ipull'))).toBe(true);
     expect(existsSync(join(modelsDir, DEFAULT_MODEL.model))).toBe(false);
