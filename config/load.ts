@@ -34,12 +34,14 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<VigilConfig> {
   const file = opts.file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const raw = file ? readYaml(file) : {};
   const label = file ?? '(defaults)';
+  // File index of each rule kept after --camera overrides (rules of replaced cameras drop out), for error paths.
+  const keptRules: number[] = [];
   try {
-    return validateConfig(applyOverrides(raw, opts.overrides), label);
+    return validateConfig(applyOverrides(raw, opts.overrides, keptRules), label);
   } catch (err) {
     const flagCams = opts.overrides?.cameras;
     if (!(err instanceof ConfigError) || !flagCams?.length) throw err;
-    throw blameFlags(err, flagCams, label);
+    throw blameFlags(err, flagCams, label, keptRules);
   }
 }
 
@@ -47,10 +49,11 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<VigilConfig> {
  * Cameras given with `--camera` replace the file's: their problems are the flags' fault, not the file's, so say
  * `--camera gate: source: ...` and name the file only for issues that really come from it.
  */
-function blameFlags(err: ConfigError, cams: NonNullable<VigilConfigInput['cameras']>, file: string): ConfigError {
+function blameFlags(err: ConfigError, cams: NonNullable<VigilConfigInput['cameras']>, file: string, keptRules: number[]): ConfigError {
   const issues = err.issues.map((i) => {
     const m = /^cameras\[(\d+)\]\.?(.*)$/.exec(i.path);
-    if (!m) return { ...i, path: `${file}: ${i.path || '(root)'}` };
+    const inFile = i.path.replace(/^rules\[(\d+)\]/, (all, k: string) => (keptRules[Number(k)] === undefined ? all : `rules[${keptRules[Number(k)]}]`));
+    if (!m) return { ...i, path: `${file}: ${inFile || '(root)'}` };
     const id = cams[Number(m[1])]?.id ?? `#${Number(m[1]) + 1}`;
     return { ...i, path: `--camera ${id}${m[2] ? `: ${m[2]}` : ''}` };
   });
@@ -86,7 +89,7 @@ function readYaml(file: string): unknown {
   return doc.toJS() ?? {};
 }
 
-function applyOverrides(raw: unknown, o: LoadOptions['overrides']): unknown {
+function applyOverrides(raw: unknown, o: LoadOptions['overrides'], keptRules: number[]): unknown {
   if (!o) return raw;
   const base = (raw && typeof raw === 'object' ? { ...(raw as Record<string, unknown>) } : {}) as Record<string, any>;
   const server = { ...(base.server ?? {}) };
@@ -94,8 +97,26 @@ function applyOverrides(raw: unknown, o: LoadOptions['overrides']): unknown {
   if (o.host !== undefined) server.host = o.host;
   if (o.dataDir !== undefined) server.dataDir = o.dataDir;
   base.server = server;
-  if (o.cameras && o.cameras.length > 0) base.cameras = o.cameras;
+  if (o.cameras && o.cameras.length > 0) {
+    base.cameras = o.cameras;
+    if (Array.isArray(base.rules)) {
+      base.rules.forEach((r: unknown, i: number) => keepsCamera(r, o.cameras!) && keptRules.push(i));
+      base.rules = keptRules.map((i) => base.rules[i]);
+    }
+  }
   return base;
+}
+
+/**
+ * Cameras given with `--camera` replace the file's; a file rule that names only cameras no longer there (the demo
+ * rules watching the demo camera) goes with them instead of failing the start. Rules naming any camera still
+ * there, or `all`, stay and are validated as usual.
+ */
+function keepsCamera(rule: unknown, cameras: NonNullable<VigilConfigInput['cameras']>): boolean {
+  const named = (rule as { cameras?: unknown } | null)?.cameras;
+  if (!Array.isArray(named) || named.length === 0) return true;
+  const ids = new Set(cameras.map((c) => c.id));
+  return named.some((id) => ids.has(id as string));
 }
 
 /** Parses a `--camera ID=URL` flag. */

@@ -2,6 +2,7 @@
 # Installs the Debian/Ubuntu packages Vigil and its tests use, all from apt:
 #   ffmpeg                      camera ingest (decode, HLS, sampled frames)
 #   chromium                    dashboard browser tests (Debian's build plays H.264)
+#   fonts-dejavu-core           the demo camera's text (and the browser tests' pages)
 #   gst-rtsp-server + plugins   a real RTSP server for the ingest tests
 #   util-linux (setpriv)        ffmpeg children die with Vigil, even after kill -9
 #   valgrind                    instruction-count benchmarks of the engine (npm run bench engine)

@@ -1,11 +1,12 @@
 // Pure ffmpeg argument building: one process per camera, one input (one connection), two outputs:
 //   1. HLS live window: the camera's H.264 copied as is, or encoded with libx264 when the source is not H.264
-//      (MJPEG webcams, the synthetic testsrc);
+//      (MJPEG webcams, the synthetic testsrc demo scene);
 //   2. sampled frames: select one frame per sampling interval, scale ONCE to the model grid, showinfo (for the
 //      PTS), MJPEG on stdout. The k-th JPEG on stdout pairs with the k-th showinfo line on stderr.
 import type { CameraConfig, HlsConfig, IngestConfig } from '../../config/schema.ts';
 import { smartResize, type GridOptions } from '../grid.ts';
 import { barcodeFilter } from './barcode.ts';
+import { DEMO_SCENE, demoSceneGraph } from './demo-scene.ts';
 import { FFMPEG_PLAYLIST } from './paths.ts';
 import { hlsEncodeTimingArgs, networkInputArgs, whitelistArgs } from './sources.ts';
 import { sourceKindOf, type SourceKind } from '../../config/source.ts';
@@ -31,8 +32,8 @@ export interface SourceInfo {
   splitFrames?: boolean;
 }
 
-/** The built-in synthetic camera: testsrc2 with the frame counter barcode burned in. */
-export const TESTSRC = Object.freeze({ width: 1280, height: 720, fps: 30 });
+/** The built-in synthetic camera (`testsrc`): the demo scene (demo-scene.ts) with the frame counter barcode burned in. */
+export const TESTSRC = DEMO_SCENE;
 
 export const SAMPLE_FILTER_LABEL = 'sample';
 
@@ -59,7 +60,7 @@ export function inputArgs(camera: CameraConfig, ingest: IngestConfig): string[] 
     case 'file':
       return [...whitelistArgs('file'), '-stream_loop', '-1', '-re', '-i', camera.source];
     case 'testsrc':
-      return ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${TESTSRC.width}x${TESTSRC.height}:rate=${TESTSRC.fps}`];
+      return ['-re', '-f', 'lavfi', '-i', demoSceneGraph()];
     default:
       return networkInputArgs(kind, camera.source, ingest);
   }

@@ -29,9 +29,12 @@ interface Thumb {
 interface CameraGate {
   reference: Thumb | null;
   referencePdt: number | null;
-  /** The last checked frame, kept so accept() need not decode it again. */
-  checked: { pdt: number; thumb: Thumb | null } | null;
+  /** Thumbnails of the latest checked frames by pdt, so accept() need not decode again (checks may overlap). */
+  checked: Map<number, Thumb | null>;
 }
+
+/** Checked frames remembered per camera for accept(): enough for the few asks a camera has in flight. */
+const KEEP_CHECKED = 4;
 
 export class ChangeGate {
   readonly #threshold: number;
@@ -45,14 +48,11 @@ export class ChangeGate {
 
   /** Must this camera's frame go to the model? diff: mean absolute difference (0-255) against the last frame that was asked. */
   async check(camera: string, jpeg: Buffer, pdt: number): Promise<GateDecision> {
+    if (this.#threshold === 0) return { ask: true, diff: null, reason: 'off' };
     const cam = this.#camera(camera);
-    if (this.#threshold === 0) {
-      cam.checked = { pdt, thumb: null };
-      return { ask: true, diff: null, reason: 'off' };
-    }
     // An unreadable frame is asked anyway: the engine reports what is wrong with it better than a skip would.
     const thumb = await thumbnail(jpeg).catch(() => null);
-    cam.checked = { pdt, thumb };
+    remember(cam.checked, pdt, thumb);
     const ref = cam.reference;
     if (!ref || cam.referencePdt === null) return { ask: true, diff: null, reason: 'first' };
     if (!thumb || thumb.width !== ref.width || thumb.height !== ref.height) return { ask: true, diff: null, reason: 'changed' };
@@ -65,8 +65,8 @@ export class ChangeGate {
   /** Records that the frame was asked (becomes the reference); call only for frames actually sent to the model. */
   accept(camera: string, pdt: number): void {
     const cam = this.#camera(camera);
-    // Another frame was checked since: its thumbnail is not this one's, so start over rather than compare wrongly.
-    cam.reference = cam.checked?.pdt === pdt ? cam.checked.thumb : null;
+    // A frame never checked (or long forgotten) has no thumbnail: start over rather than compare with the wrong one.
+    cam.reference = cam.checked.get(pdt) ?? null;
     cam.referencePdt = pdt;
   }
 
@@ -76,9 +76,15 @@ export class ChangeGate {
 
   #camera(id: string): CameraGate {
     let cam = this.#cameras.get(id);
-    if (!cam) this.#cameras.set(id, (cam = { reference: null, referencePdt: null, checked: null }));
+    if (!cam) this.#cameras.set(id, (cam = { reference: null, referencePdt: null, checked: new Map() }));
     return cam;
   }
+}
+
+function remember(checked: Map<number, Thumb | null>, pdt: number, thumb: Thumb | null): void {
+  checked.delete(pdt);
+  checked.set(pdt, thumb);
+  if (checked.size > KEEP_CHECKED) checked.delete(checked.keys().next().value!);
 }
 
 /** Grey thumbnail THUMB_WIDTH wide; sharp uses libjpeg's shrink-on-load, so most of the frame is never decoded in full. */

@@ -1,6 +1,6 @@
 // Which frame goes to the engine next, and which rules ride on it.
 // - One waiting frame per camera (the newest wins; an overwritten one is returned so the loop counts it).
-// - Cameras take turns in the order their frames started waiting (round-robin), one frame per camera in
+// - Cameras take turns (round-robin: the least recently served camera with a waiting frame), one frame per camera in
 //   work at a time (so a camera's rule states see its frames in order), at most `maxInFlight` at once.
 // - A frame that waited longer than `maxFrameAgeMs` when its turn comes is handed back as stale, never asked.
 // - A short history of recent frames per camera serves clip rules (frames `spacing` apart, newest last).
@@ -32,6 +32,9 @@ export class FrameScheduler {
   /** Cameras with a waiting frame, in the order they started waiting. */
   private readonly order: string[] = [];
   private readonly busy = new Set<string>();
+  /** Turn number each camera was last served at: the least recently served waiting camera goes next. */
+  private readonly served = new Map<string, number>();
+  private turns = 0;
   private readonly history = new Map<string, Frame[]>();
   private readonly now: () => number;
   /** Milliseconds of history each camera keeps for its clip rules (0: none). */
@@ -61,14 +64,22 @@ export class FrameScheduler {
   /** The next camera's frame, or null when nothing waits or every slot is taken. Call done() after a non-stale turn. */
   next(): Turn | null {
     if (this.busy.size >= this.o.maxInFlight) return null;
-    const i = this.order.findIndex((c) => !this.busy.has(c));
+    let i = -1;
+    for (let k = 0; k < this.order.length; k++) {
+      const c = this.order[k]!;
+      if (this.busy.has(c)) continue;
+      if (i < 0 || (this.served.get(c) ?? -1) < (this.served.get(this.order[i]!) ?? -1)) i = k;
+    }
     if (i < 0) return null;
     const camera = this.order.splice(i, 1)[0]!;
     const { frame, at } = this.pending.get(camera)!;
     this.pending.delete(camera);
     const waitedMs = this.now() - at;
     const stale = waitedMs > this.o.maxFrameAgeMs;
-    if (!stale) this.busy.add(camera);
+    if (!stale) {
+      this.busy.add(camera);
+      this.served.set(camera, this.turns++);
+    }
     return { frame, waitedMs, stale };
   }
 
@@ -100,7 +111,7 @@ export class FrameScheduler {
     for (let k = spec.frames - 1; k >= 1; k--) {
       const target = newest.pdt - k * step;
       const near = nearest(same, target);
-      if (!near || Math.abs(near.pdt - target) > step / 2 || out.includes(near) || near === newest) return null;
+      if (!near || Math.abs(near.pdt - target) >= step / 2 || out.includes(near) || near === newest) return null;
       out.push(near);
     }
     out.push(newest);

@@ -112,6 +112,9 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('events_rule_start').on('events').columns(['rule', 'start_pdt', 'id']).execute();
       await db.schema.createIndex('events_severity_start').on('events').columns(['severity', 'start_pdt', 'id']).execute();
       await db.schema.createIndex('events_state_start').on('events').columns(['state', 'start_pdt', 'id']).execute();
+      // Recording retention asks, per segment, whether a closed event's range covers it: ranges that start within
+      // the longest range before the segment (recordings.ts).
+      await db.schema.createIndex('events_camera_rec_from').on('events').columns(['camera', 'rec_from']).execute();
       await db.schema
         .createTable('prompts')
         .addColumn('hash', 'text', (c) => c.primaryKey())

@@ -49,16 +49,17 @@ export class KyselyRecordingIndex implements RecordingIndex {
 
   takeExpired(camera: string, budget: RetentionBudget): Promise<RecordedSegment[]> {
     return this.db.transaction().execute(async (trx) => {
+      const notKept = notKeptByAnEvent(await keptRanges(trx, camera));
       const aged = await trx
         .deleteFrom('recordings')
         .where('camera', '=', camera)
         .where('pdt', '<', budget.endedBefore)
         .where((eb) => eb(eb('pdt', '+', eb('duration', '*', 1000)), '<', budget.endedBefore))
-        .where(notKeptByAnEvent)
+        .where(notKept)
         .returningAll()
         .execute();
       const total = (await totalBytes(trx, camera)) - sum(aged);
-      const over = total > budget.maxBytes ? await deleteOldest(trx, camera, total - budget.maxBytes) : [];
+      const over = total > budget.maxBytes ? await deleteOldest(trx, camera, total - budget.maxBytes, notKept) : [];
       const gone = [...aged, ...over];
       if (gone.length) await bumpTotals(trx, camera, -gone.length, -sum(gone));
       return gone.map(toSegment).sort((a, b) => a.pdt - b.pdt || a.seq - b.seq);
@@ -89,11 +90,11 @@ async function insertNew(trx: Transaction<StoreSchema>, camera: string, segments
 }
 
 /** Deletes the oldest rows until at least `excess` bytes are gone; returns them. */
-async function deleteOldest(trx: Transaction<StoreSchema>, camera: string, excess: number): Promise<RecordingsTable[]> {
+async function deleteOldest(trx: Transaction<StoreSchema>, camera: string, excess: number, notKept: ReturnType<typeof notKeptByAnEvent>): Promise<RecordingsTable[]> {
   const gone: RecordingsTable[] = [];
   let freed = 0;
   while (freed < excess) {
-    const batch = await trx.selectFrom('recordings').selectAll().where('camera', '=', camera).where(notKeptByAnEvent).orderBy('pdt').orderBy('seq').limit(CHUNK).execute();
+    const batch = await trx.selectFrom('recordings').selectAll().where('camera', '=', camera).where(notKept).orderBy('pdt').orderBy('seq').limit(CHUNK).execute();
     const take: RecordingsTable[] = [];
     for (const r of batch) {
       if (freed >= excess) break;
@@ -107,18 +108,46 @@ async function deleteOldest(trx: Transaction<StoreSchema>, camera: string, exces
   return gone;
 }
 
-/**
- * A segment no stored event keeps: none of the camera's events has a recording range [rec_from, rec_to] (rec_to
- * null while open: up to now) that overlaps it. Retention passes over kept segments, by age and by size alike.
- */
-function notKeptByAnEvent(eb: ExpressionBuilder<StoreSchema, 'recordings'>) {
-  const kept = eb
+/** What keeps a camera's segments: its open events from the earliest start on, its closed events' ranges. */
+interface KeptRanges {
+  /** Earliest rec_from of an open event (it and every later open event keep everything after it); null: none open. */
+  openFrom: number | null;
+  /** Longest closed range (ms), bounding how far before a segment a range covering it can start. */
+  span: number;
+}
+
+async function keptRanges(db: Db, camera: string): Promise<KeptRanges> {
+  const row = await db
     .selectFrom('events')
-    .select('events.id')
-    .whereRef('events.camera', '=', 'recordings.camera')
-    .where((e) => e('events.rec_from', '<', e(e.ref('recordings.pdt'), '+', e(e.ref('recordings.duration'), '*', 1000))))
-    .where((e) => e.or([e('events.rec_to', 'is', null), e('events.rec_to', '>=', e.ref('recordings.pdt'))]));
-  return eb.not(eb.exists(kept));
+    .select((eb) => [
+      eb.fn.min(eb.case().when('rec_to', 'is', null).then(eb.ref('rec_from')).end()).as('openFrom'),
+      eb.fn.max(eb('rec_to', '-', eb.ref('rec_from'))).as('span'),
+    ])
+    .where('camera', '=', camera)
+    .executeTakeFirst();
+  return { openFrom: row?.openFrom === null || row?.openFrom === undefined ? null : Number(row.openFrom), span: Number(row?.span ?? 0) };
+}
+
+/**
+ * A filter for segments no stored event keeps: none of the camera's events has a recording range [rec_from, rec_to]
+ * (rec_to null while open: up to now) that overlaps it. Retention passes over kept segments, by age and by size.
+ * Old kept segments stay candidates every minute, so each check must stay cheap: open events reduce to one bound,
+ * a closed one is looked up through (camera, rec_from) within `span` before the segment, never by scanning every
+ * older event.
+ */
+function notKeptByAnEvent(kept: KeptRanges) {
+  return (eb: ExpressionBuilder<StoreSchema, 'recordings'>) => {
+    const end = () => eb(eb.ref('recordings.pdt'), '+', eb(eb.ref('recordings.duration'), '*', 1000));
+    const keptByClosed = eb
+      .selectFrom('events')
+      .select('events.id')
+      .whereRef('events.camera', '=', 'recordings.camera')
+      .where('events.rec_from', '>=', eb(eb.ref('recordings.pdt'), '-', kept.span))
+      .where('events.rec_from', '<', end())
+      .where('events.rec_to', '>=', eb.ref('recordings.pdt'));
+    const notClosed = eb.not(eb.exists(keptByClosed));
+    return kept.openFrom === null ? notClosed : eb.and([eb(end(), '<=', kept.openFrom), notClosed]);
+  };
 }
 
 async function totalBytes(db: Db, camera: string): Promise<number> {

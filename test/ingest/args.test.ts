@@ -5,6 +5,7 @@ import {
   buildFfmpegArgs, chooseDecode, inputArgs, probeInputArgs, sampleSize, selectFilter, sourceKind, type SourceInfo,
 } from '../../pipelines/ingest/args.ts';
 import { smartResize } from '../../pipelines/grid.ts';
+import { demoSceneGraph } from '../../pipelines/ingest/demo-scene.ts';
 
 const ingest = IngestSchema.parse({});
 const grid = engineGrid(EngineSchema.parse({}));
@@ -29,10 +30,11 @@ describe('source kinds and input args', () => {
     expect(a).toEqual(['-protocol_whitelist', 'tcp,udp,rtp,srtp,tls', '-rtsp_transport', 'tcp', '-timeout', '2500000', '-i', 'rtsp://h/x']);
   });
 
-  it('v4l2 asks for mjpeg; files loop in real time; testsrc is lavfi testsrc2', () => {
+  it('v4l2 asks for mjpeg; files loop in real time; testsrc is the lavfi demo scene', () => {
     expect(inputArgs(cam({ source: '/dev/video0' }), ingest)).toEqual(['-f', 'v4l2', '-input_format', 'mjpeg', '-i', '/dev/video0']);
     expect(inputArgs(cam({ source: 'a.mp4' }), ingest)).toEqual(['-protocol_whitelist', 'file', '-stream_loop', '-1', '-re', '-i', 'a.mp4']);
-    expect(inputArgs(cam({ source: 'testsrc' }), ingest).join(' ')).toMatch(/^-re -f lavfi -i testsrc2=size=1280x720:rate=30$/);
+    expect(inputArgs(cam({ source: 'testsrc' }), ingest)).toEqual(['-re', '-f', 'lavfi', '-i', demoSceneGraph()]);
+    expect(demoSceneGraph()).toMatch(/^color=c=0x[0-9a-f]{6}:s=1280x720:r=30\[bg0\];/);
   });
 
   it('inputArgs replace the derived input; without -i the source is appended', () => {

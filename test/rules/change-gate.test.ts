@@ -110,6 +110,16 @@ describe('ChangeGate reference and failures', () => {
     expect((await gate.check('cam', jpeg, 3000)).reason).toBe('first');
   });
 
+  it('accepts a frame whose check overlapped a later one', async () => {
+    const gate = new ChangeGate({ threshold: 2, forceEverySec: 30 });
+    const dark = await textured(0);
+    const bright = await textured(40);
+    await Promise.all([gate.check('cam', dark, 1000), gate.check('cam', bright, 2000)]);
+    gate.accept('cam', 1000); // the reference is the dark frame, not the bright one checked last
+    expect((await gate.check('cam', dark, 3000)).reason).toBe('unchanged');
+    expect((await gate.check('cam', bright, 4000)).reason).toBe('changed');
+  });
+
   it('asks an unreadable frame and a frame of another size, with no diff', async () => {
     const gate = new ChangeGate({ threshold: 2, forceEverySec: 30 });
     await gate.check('cam', await textured(0), 0);

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../pipelines/rules/types.ts';
 import type { EventMessage } from '../../server/wire.ts';
 import type { OpenAIEngine } from '../../pipelines/engine/openai.ts';
+import { io as connectIo, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../server/wire.ts';
 import { startShapeCamera, type ShapeCamera } from '../support/shape-camera.ts';
 import { startVisionJudge, type VisionJudge } from '../support/vision-judge.ts';
 import { startJudgeEngine, startRulesServer, streamClient, until, type RulesServer } from './helpers.ts';
@@ -27,6 +29,8 @@ describe('rules loop on a real camera with the vision judge', () => {
   let engine: OpenAIEngine;
   let run: RulesServer;
   let stream: Awaited<ReturnType<typeof streamClient>>;
+  let socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  const room: { detections: number; events: EventMessage[] } = { detections: 0, events: [] };
 
   beforeAll(async () => {
     const origin = Date.now() + LEAD;
@@ -54,6 +58,10 @@ describe('rules loop on a real camera with the vision judge', () => {
       rules: [{ id: 'red', kind: 'detect', question: 'red square', trigger: { n: 2, of: 3 }, end: { negatives: 2 }, cooldown: 5 }],
     });
     stream = await streamClient(run.server.url, 'cam');
+    socket = connectIo(run.server.url, { transports: ['websocket'], reconnection: false });
+    socket.on('detections', () => void room.detections++);
+    socket.on('event', (m) => void room.events.push(m));
+    expect((await socket.emitWithAck('watch', 'cam'))?.id).toBe('cam');
     const frames: Array<{ pdt: number; outcome: string }> = [];
     run.server.rules!.on('frame', (f) => void frames.push(f));
     // The scene is over once the second event has closed.
@@ -64,6 +72,7 @@ describe('rules loop on a real camera with the vision judge', () => {
 
   afterAll(async () => {
     stream?.close();
+    socket?.close();
     await run?.close();
     await Promise.all([cam?.close(), engine?.close(), judge?.close()]);
   });
@@ -125,6 +134,12 @@ describe('rules loop on a real camera with the vision judge', () => {
       const annotated = await sharp(readFileSync(run.server.store.events.filePath(e.id, 'annotated')!)).metadata();
       expect(annotated.format).toBe('jpeg');
     }
+  });
+
+  it("publishes every evaluation and each event change to the camera's socket.io room", () => {
+    expect(room.detections).toBeGreaterThan(10);
+    expect(room.events.map((m) => m.type)).toEqual(['opened', 'closed', 'opened', 'closed']);
+    expect(room.events[1]!.event.annotated).toBe(`/api/events/${room.events[1]!.event.id}/annotated`);
   });
 
   it('publishes every evaluation and each event change on /api/stream with the image URLs', () => {

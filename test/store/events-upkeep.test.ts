@@ -144,4 +144,18 @@ describe('recording retention and events', () => {
     await store.events.delete(e.id);
     expect(seqs(await store.recordings.takeExpired('cam', { endedBefore: agedBefore, maxBytes: 1e9 }))).toEqual(range(15, 35));
   });
+
+  it('several events: a long closed one covers its whole range, a short one its own, an open one everything after it', async () => {
+    await store.recordings.addMany('cam', range(0, 399).map((s) => seg(s)));
+    const pad = { padding: { pre: 0, post: 0 } };
+    const long = await store.events.open(newEvent({ startPdt: T0 + 10_000, ruleOver: pad }));
+    await store.events.close(long.id, T0 + 200_000, 'max-length'); // [10 s, 200 s]
+    const short = await store.events.open(newEvent({ startPdt: T0 + 250_000, ruleOver: pad }));
+    await store.events.close(short.id, T0 + 252_000, 'negatives'); // [250 s, 252 s]
+    await store.events.open(newEvent({ startPdt: T0 + 300_000, ruleOver: pad })); // [300 s, now]
+    const gone = seqs(await store.recordings.takeExpired('cam', { endedBefore: T0 + 1_000_000, maxBytes: 1e9 }));
+    // Segment s covers [s, s + 1) s: kept when it overlaps a range (a range ending at its first instant counts).
+    expect(gone).toEqual([...range(0, 9), ...range(201, 249), ...range(253, 299)]);
+    expect(seqs(await store.recordings.list('cam'))).toEqual([...range(10, 200), ...range(250, 252), ...range(300, 399)]);
+  });
 });

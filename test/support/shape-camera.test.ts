@@ -86,6 +86,8 @@ describe('shape camera', () => {
     const moving = resolveTimeline({ path: [{ at: 0, x: 0, y: 100 }, { at: 1000, x: 101, y: 201 }] });
     expect(cornerAt(moving, 500)).toEqual({ x: 50, y: 150 });
     expect(cornerAt(moving, 5000)).toEqual({ x: 100, y: 200 });
+    const looped = resolveTimeline({ visible: [{ from: 0 }], path: [{ at: 0, x: 100, y: 100 }], loopMs: 1000 });
+    expect([cornerAt(looped, -500), cornerAt(looped, 1500)]).toEqual([null, { x: 100, y: 100 }]);
     expect(() => resolveTimeline({ path: [{ at: 0, x: 0, y: 10 }] })).toThrow(/below the barcodes/);
     expect(() => resolveTimeline({ path: [{ at: 0, x: 600, y: 100 }] })).toThrow(/outside/);
   });

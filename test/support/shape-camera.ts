@@ -6,10 +6,13 @@
 //   const cam = await startShapeCamera({ colour: 'red', shape: 'square', size: 80,
 //     timeline: { visible: [{ from: 2000, to: 6000 }, { from: 9000 }], path: [{ at: 2000, x: 60, y: 120 }, { at: 6000, x: 460, y: 120 }] } });
 //   cam.url                     rtsp://127.0.0.1:<port>/cam
-//   cam.origin                  Unix ms the timeline counts from (default: when startShapeCamera was called)
+//   cam.origin                  Unix ms the timeline counts from (default: when startShapeCamera was called; pass
+//                               `origin: Date.now() + 8000` to start the script once the system under test is up:
+//                               before the origin the shape is absent)
 //   cam.shapeAt(clockMs)        {x1, y1, x2, y2} in source pixels (x2/y2 are edges: 80 px at 100 -> 100..180) or null
 //                               when absent; clockMs is the frame's burned wall clock (readClock in barcode.ts)
-//   await cam.truthOf(jpeg)     {clock, box}: reads the burned clock of a frame (source size) and gives shapeAt for it
+//   await cam.truthOf(jpeg)     {clock, box}: reads the burned clock of a frame (any size: a sampled, scaled or stored
+//                               frame) and gives shapeAt for it, in SOURCE pixels (Vigil's stored boxes are too)
 //   cam.server                  the TestRtspServer (kill/restart/freeze/thaw like any test camera)
 //   await cam.close()           idempotent
 //
@@ -113,6 +116,7 @@ export function resolveTimeline(t: ShapeTimeline = {}, frame = { width: 640, hei
 
 /** Timeline time (ms since origin, looped) -> top-left corner as ffmpeg's overlay places it, or null when absent. */
 export function cornerAt(tl: ResolvedTimeline, ms: number): { x: number; y: number } | null {
+  if (ms < 0) return null; // before the origin: absent, looped or not
   const t = tl.loopMs === null ? ms : ms - tl.loopMs * Math.floor(ms / tl.loopMs);
   if (!tl.visible.some((v) => t >= v.from && t < v.to)) return null;
   const p = tl.path;
@@ -145,7 +149,8 @@ export function shapeFilter(tl: ResolvedTimeline, origin: number, o: { colour: C
     }
     return `if(lt(${T},${p[0]!.at}),${p[0]![k]},${e})`;
   };
-  const enable = tl.visible.map((v) => (v.to === Infinity ? `gte(${T},${v.from})` : `gte(${T},${v.from})*lt(${T},${v.to})`)).join('+');
+  const during = tl.visible.map((v) => (v.to === Infinity ? `gte(${T},${v.from})` : `gte(${T},${v.from})*lt(${T},${v.to})`)).join('+');
+  const enable = `gte(t*1000,${origin})*(${during})`;
   const hex = `0x${CAMERA_COLOURS[o.colour].toString(16).padStart(6, '0')}`;
   const s = o.size;
   const alpha = {

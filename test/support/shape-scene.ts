@@ -28,6 +28,8 @@ export interface SceneOptions {
   spans?: ShapeSpan[];
   /** Temporal noise strength of the ffmpeg noise filter (default 10). */
   noise?: number;
+  /** Frame rate of the encoded video (default 10); lower renders long scenes faster. */
+  videoFps?: number;
 }
 
 export interface SceneFrame {
@@ -35,8 +37,6 @@ export interface SceneFrame {
   pdt: number;
   jpeg: Buffer;
 }
-
-const VIDEO_FPS = 10;
 
 export async function renderScene(o: SceneOptions): Promise<SceneFrame[]> {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-scene-'));
@@ -54,7 +54,8 @@ export async function renderScene(o: SceneOptions): Promise<SceneFrame[]> {
 /** One lavfi graph: noisy grey bars, with the square overlaid while any span is active. */
 function sceneGraph(o: SceneOptions): string {
   const size = `${o.width}x${o.height}`;
-  const bg = `smptehdbars=s=${size}:r=${VIDEO_FPS},hue=s=0,noise=alls=${o.noise ?? 10}:allf=t+u`;
+  const fps = o.videoFps ?? 10;
+  const bg = `smptehdbars=s=${size}:r=${fps},hue=s=0,noise=alls=${o.noise ?? 10}:allf=t+u`;
   const spans = o.spans ?? [];
   if (spans.length === 0) return bg;
   const side = o.shapeSize ?? 40;
@@ -62,7 +63,7 @@ function sceneGraph(o: SceneOptions): string {
   // Outside every span the position is irrelevant (the overlay is disabled); pick the active span's expression.
   const pick = (axis: 'x' | 'y') => spans.reduceRight((rest, s) => `if(${active(s)},${s[axis]},${rest})`, '0');
   const enable = spans.map(active).join('+');
-  return `${bg}[bg];color=c=${o.shapeColor ?? 'red'}:s=${side}x${side}:r=${VIDEO_FPS}[sq];[bg][sq]overlay=x='${pick('x')}':y='${pick('y')}':enable='${enable}':shortest=1`;
+  return `${bg}[bg];color=c=${o.shapeColor ?? 'red'}:s=${side}x${side}:r=${fps}[sq];[bg][sq]overlay=x='${pick('x')}':y='${pick('y')}':enable='${enable}':shortest=1`;
 }
 
 function ffmpeg(args: string[]): Promise<void> {

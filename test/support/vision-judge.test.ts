@@ -3,7 +3,7 @@
 // back, mapped to source pixels, must sit on the shapes drawn.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { OpenAIEngine } from '../../pipelines/engine/openai.ts';
+import { OpenAIEngine, type OpenAIEngineOptions } from '../../pipelines/engine/openai.ts';
 import { DEFAULT_RETRY } from '../../pipelines/engine/openai-http.ts';
 import type { ModelFamily } from '../../pipelines/engine/types.ts';
 import { buildQuestion, parseAnswer, prepareImage, type ParsedAnswer, type QuestionKind } from '../../pipelines/vlm/index.ts';
@@ -32,12 +32,11 @@ async function picture(shapes: Shape[]): Promise<Buffer> {
   return sharp(px, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
 }
 
-function engineFor(judge: VisionJudge, family: ModelFamily = 'qwen2.5-vl'): OpenAIEngine {
-  return new OpenAIEngine({
-    baseUrl: judge.baseUrl, model: 'judge', family, timeoutMs: 5000, concurrency: 4, maxAnswerTokens: 4096,
-    minPixels: 3136, maxPixels: 1003520, retry: { ...DEFAULT_RETRY, initialMs: 10, retries: 0 },
-  });
-}
+const engineOptions = (judge: VisionJudge, family: ModelFamily = 'qwen2.5-vl'): OpenAIEngineOptions => ({
+  baseUrl: judge.baseUrl, model: 'judge', family, timeoutMs: 5000, concurrency: 4, maxAnswerTokens: 4096,
+  minPixels: 3136, maxPixels: 1003520, retry: { ...DEFAULT_RETRY, initialMs: 10, retries: 0 },
+});
+const engineFor = (judge: VisionJudge, family: ModelFamily = 'qwen2.5-vl') => new OpenAIEngine(engineOptions(judge, family));
 
 /** Asks one question about a JPEG the way Vigil does and parses the answer into source pixels. */
 async function ask(engine: OpenAIEngine, jpeg: Buffer, kind: QuestionKind, text: string, family: ModelFamily = 'qwen2.5-vl'): Promise<ParsedAnswer & { raw: string }> {
@@ -110,6 +109,17 @@ describe('vision judge', () => {
     for (const word of ['red square', 'blue circle', 'yellow triangle']) expect(text).toContain(word);
   });
 
+  it('judges the last frame of a clip', async () => {
+    const first = await prepareImage(await picture([BLUE]), engine.info);
+    const last = await prepareImage(await picture([{ ...RED, x: 300 }]), engine.info);
+    const q = buildQuestion('detect', 'shape', { family: 'qwen2.5-vl', sent: last.sent, frames: 2 });
+    const [a] = await engine.ask({ frames: [first.image, last.image], questions: [q] });
+    const boxes = parseAnswer(a!.raw, { family: 'qwen2.5-vl', sent: last.sent, source: last.source }, 'detect').boxes;
+    expect(boxes.map((b) => b.label)).toEqual(['red square']);
+    near([boxes[0]!.x1, boxes[0]!.y1], [300, RED.y]);
+    expect(judge.requests.at(-1)!.images).toHaveLength(2);
+  });
+
   it('fills attributes from the shape and ignores colours named only in the attribute wording', async () => {
     const prepared = await prepareImage(scene, engine.info);
     const attributes = [{ name: 'color', type: { kind: 'enum' as const, values: ['red', 'blue', 'yellow'] } }];
@@ -144,5 +154,21 @@ describe('vision judge', () => {
     expect(judge.requests.at(-1)!.status).toBe('dropped');
     judge.up();
     expect((await ask(engine, scene, 'detect', 'red square')).boxes).toHaveLength(1);
+  });
+
+  it('holds requests unanswered while hung, so clients time out; up() releases them', async () => {
+    const impatient = new OpenAIEngine({ ...engineOptions(judge), timeoutMs: 300 });
+    await impatient.start();
+    judge.down('hang');
+    await expect(ask(impatient, scene, 'detect', 'red square')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(judge.requests.at(-1)!.status).toBe('held');
+    const heldBefore = judge.requests.filter((r) => r.status === 'held').length;
+    const waiting = ask(engine, scene, 'detect', 'red square');
+    // Released only once the judge holds it (a loaded machine may take a while to send it).
+    while (judge.requests.filter((r) => r.status === 'held').length === heldBefore) await new Promise((r) => setTimeout(r, 20));
+    judge.up();
+    await expect(waiting).rejects.toMatchObject({ message: expect.stringContaining('503') });
+    expect((await ask(engine, scene, 'detect', 'red square')).boxes).toHaveLength(1);
+    await impatient.close();
   });
 });

@@ -5,8 +5,10 @@
 //
 //   const judge = await startVisionJudge({ delayMs: 50 });
 //   engine.openai.baseUrl = judge.baseUrl            // http://127.0.0.1:<port>/v1, family qwen2.5-vl
+//   (in a config: engine: {kind: openai, openai: {baseUrl: <judge.baseUrl>, model: vision-judge, family: qwen2.5-vl}})
 //   judge.requests                                   // every chat request: kind, prompt, image sizes, answer, status
-//   judge.down('refuse' | 'drop'); judge.up()        // 503 on every route / connections dropped; then back
+//   judge.down('refuse' | 'drop' | 'hang'); judge.up() // 503 on every route / connections dropped / requests held
+//                                                    // unanswered (client timeouts; released with a 503 by up()); back
 //   judge.setDelay(ms)                               // model time of each answer
 //   judge.inFlight, judge.maxInFlight                // chat requests being answered now / the most at once
 //   await judge.close()                              // idempotent
@@ -35,6 +37,7 @@ import type { AddressInfo } from 'node:net';
 import { COLOUR_NAMES, findBlobsInImage, type Blob, type BlobOptions } from './colour-blobs.ts';
 
 export type JudgeKind = 'detect' | 'point' | 'count' | 'yesno' | 'describe';
+export type Outage = 'refuse' | 'drop' | 'hang';
 
 export interface JudgeRequest {
   at: number;
@@ -43,7 +46,7 @@ export interface JudgeRequest {
   images: Array<{ width: number; height: number }>;
   /** The assistant content sent back; null when the request failed or was refused. */
   answer: string | null;
-  status: number | 'dropped';
+  status: number | 'dropped' | 'held';
 }
 
 export interface VisionJudgeOptions {
@@ -62,8 +65,9 @@ export interface VisionJudge {
   requests: JudgeRequest[];
   inFlight: number;
   maxInFlight: number;
-  /** Make the endpoint fail: 'refuse' answers 503 on every route, 'drop' closes connections without an answer. */
-  down(mode?: 'refuse' | 'drop'): void;
+  /** Make the endpoint fail: 'refuse' answers 503 on every route, 'drop' closes connections without an answer,
+   * 'hang' holds requests without an answer until up() (then 503) or close(). */
+  down(mode?: Outage): void;
   up(): void;
   setDelay(ms: number): void;
   close(): Promise<void>;
@@ -83,11 +87,16 @@ const SHAPE_WORDS: Record<string, Blob['shape']> = {
 export async function startVisionJudge(opts: VisionJudgeOptions = {}): Promise<VisionJudge> {
   const model = opts.model ?? 'vision-judge';
   let delayMs = opts.delayMs ?? 0;
-  let outage: 'refuse' | 'drop' | null = null;
+  let outage: Outage | null = null;
+  const held = new Set<() => void>();
   const judge: VisionJudge = {
     baseUrl: '', requests: [], inFlight: 0, maxInFlight: 0,
     down: (mode = 'refuse') => void (outage = mode),
-    up: () => void (outage = null),
+    up: () => {
+      outage = null;
+      for (const release of held) release();
+      held.clear();
+    },
     setDelay: (ms) => void (delayMs = ms),
     close: async () => {},
   };
@@ -101,6 +110,12 @@ export async function startVisionJudge(opts: VisionJudgeOptions = {}): Promise<V
     if (outage === 'drop') {
       if (req.url?.endsWith('/chat/completions')) judge.requests.push(failed(text, 'dropped'));
       return void req.socket.destroy();
+    }
+    if (outage === 'hang') {
+      if (req.url?.endsWith('/chat/completions')) judge.requests.push(failed(text, 'held'));
+      await new Promise<void>((resolve) => held.add(resolve));
+      if (!res.destroyed) sendJson(res, 503, { error: { message: 'the vision judge was hung (test outage)' } });
+      return;
     }
     if (outage === 'refuse') {
       if (req.url?.endsWith('/chat/completions')) judge.requests.push(failed(text, 503));
@@ -135,12 +150,14 @@ export async function startVisionJudge(opts: VisionJudgeOptions = {}): Promise<V
   judge.close = () =>
     (closed ??= new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
+      for (const release of held) release();
+      held.clear();
       server.close(() => resolve());
     }));
   return judge;
 }
 
-function failed(text: string, status: number | 'dropped'): JudgeRequest {
+function failed(text: string, status: JudgeRequest['status']): JudgeRequest {
   let prompt = '';
   try {
     prompt = parts(JSON.parse(text)).prompt;
