@@ -23,7 +23,7 @@ import { engineGrid } from '../pipelines/engine/create.ts';
 import { RuleCatalog } from './rules/catalog.ts';
 import { VigilMetrics } from './metrics.ts';
 import type { VisionEngine } from '../pipelines/engine/types.ts';
-import { engineNeeded } from './engine/setup.ts';
+import { startEngineWhenNeeded } from './engine/setup.ts';
 import type { RuleLoop } from '../pipelines/rules/rule-loop.ts';
 import { forwardLive, recoverEvents, startRuleLoop } from './rules/loop-wiring.ts';
 
@@ -133,7 +133,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   if (opts.visionEngine) {
     // The store holds the rules made through the API beside the config file's (synced in by the loop).
     const stored = await store.rules.list().then((list) => list.map((s) => s.rule), () => []);
-    startEngine(opts.visionEngine, engineNeeded(config.rules, stored), log);
+    startEngineWhenNeeded(opts.visionEngine, config.rules, stored, log);
   }
 
   let closing: Promise<void> | null = null;
@@ -150,15 +150,6 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       log.info('shut down');
     })());
   return { url, port, host: config.server.host, cameras, store, rules, routes, close };
-}
-
-/** Starts the engine without waiting for it: a failure is its state (health, log), never the server's. */
-function startEngine(engine: VisionEngine, needed: boolean, log: Logger): void {
-  if (!needed) {
-    log.info({ kind: engine.info.kind }, 'no rule is enabled: the vision engine stays idle');
-    return;
-  }
-  engine.start().catch((err: unknown) => log.debug({ err }, 'engine start failed (reported by its state)'));
 }
 
 function urlHost(host: string): string {

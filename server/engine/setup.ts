@@ -21,6 +21,20 @@ export function engineNeeded(configRules: readonly RuleSwitch[], storedRules: re
   return configRules.some((r) => r.enabled) || storedRules.some((r) => r.enabled);
 }
 
+/**
+ * Starts the engine in the background when the rules need it, without waiting: a failure is its state (health,
+ * log), never the caller's. Call it again when rules change (an API edit enabling the first rule): start() is
+ * idempotent while starting or ready, and tries again after a failure.
+ */
+export function startEngineWhenNeeded(engine: VisionEngine, configRules: readonly RuleSwitch[], storedRules: readonly RuleSwitch[], log: Logger): boolean {
+  if (!engineNeeded(configRules, storedRules)) {
+    if (engine.state === 'idle') log.info({ kind: engine.info.kind }, 'no rule is enabled: the vision engine stays idle');
+    return false;
+  }
+  engine.start().catch((err: unknown) => log.debug({ err }, 'engine start failed (reported by its state)'));
+  return true;
+}
+
 export interface ServerEngine {
   /** The engine the rule loop asks; not started (the server starts it when engineNeeded). */
   engine: VisionEngine;

@@ -3,7 +3,9 @@
 // by a kill resumed on the next start, the engine's later life (worker crash, restart) in /api/health, no
 // worker left after SIGTERM; and with no model and no network, video runs and health says what to do.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MODEL } from '../../pipelines/engine/models.ts';
@@ -11,7 +13,7 @@ import type { VigilConfigInput } from '../../config/schema.ts';
 import { startFileServer, type FileServer } from '../support/file-server.ts';
 import { alive, TMP, tinyPair } from '../engine/helpers.ts';
 import { TINY_SHAPES, writeQwen25VLPair, type ModelPair } from '../fixtures/gguf/index.ts';
-import { engineWorkerPid, poll, startVigil, type VigilProcess } from '../support/vigil-process.ts';
+import { childPids, engineWorkerPid, poll, startVigil, type VigilProcess } from '../support/vigil-process.ts';
 
 const SLOW = { timeout: 180_000 };
 const LOCAL = { gpu: 'cpu', threads: 1, contextSize: 1024, maxAnswerTokens: 64 } as const;
@@ -77,7 +79,8 @@ describe('vigil serve: the engine in the background', SLOW, () => {
 
     // Killed mid-pull, once a chunk of the model is on disk (the downloader writes whole 5 MB chunks into
     // <file>.ipull): the partial stays, never taken for a model.
-    await poll(async () => existsSync(join(modelsDir, `${DEFAULT_MODEL.model}.ipull`)), 60_000, 'a chunk of the model on disk');
+    const partial = join(modelsDir, `${DEFAULT_MODEL.model}.ipull`);
+    await poll(async () => existsSync(partial) && statSync(partial).size >= 5 * 1024 * 1024, 60_000, 'a chunk of the model on disk');
     await first.stop('SIGKILL');
     expect(readdirSync(modelsDir).some((f) => f.endsWith('.ipull'))).toBe(true);
     expect(existsSync(join(modelsDir, DEFAULT_MODEL.model))).toBe(false);
@@ -98,6 +101,31 @@ describe('vigil serve: the engine in the background', SLOW, () => {
     expect(asked.reduce((a, b) => a + b, 0)).toBeLessThan(statSync(bigPair.model).size);
     expect(readdirSync(modelsDir).filter((f) => f.endsWith('.gguf')).sort()).toEqual([DEFAULT_MODEL.mmproj, DEFAULT_MODEL.model].sort());
     expect(await second.stop()).toBe(0);
+  });
+
+  it('on a terminal (a pty from script(1)), the pull draws a progress bar instead of percentage log lines', async () => {
+    mirror = await startFileServer({ [DEFAULT_MODEL.model]: bigPair.model, [DEFAULT_MODEL.mmproj]: bigPair.mmproj }, { bytes: 256 * 1024, everyMs: 20 });
+    const dir = tempDir();
+    const file = join(dir, 'vigil.yaml');
+    writeFileSync(file, stringify({ server: { port: 0, dataDir: join(dir, 'data') }, engine: { local: { ...LOCAL, modelsDir: join(dir, 'models') } }, rules: [...ONE_RULE] }));
+    // `exec`: the Vigil process is script's own child, so the test can stop it like a user's Ctrl-C would.
+    const cmd = `exec ${process.execPath} bin/vigil.mjs serve --config ${file}`;
+    const tty = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VIGIL_MODELS_BASE_URL: mirror.baseUrl, VITEST: '' } });
+    tty.on('error', () => {});
+    let out = '';
+    tty.stdout!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((done) => tty.once('exit', (code) => done(code)));
+    try {
+      await poll(async () => /pulled the default model \(/.test(out), 60_000, 'the pull to finish');
+      expect(out).toMatch(/\d+\.\d%/); // the bar's percentage
+      expect(out).toMatch(/downloaded [\d.]+[kM]B/);
+      expect(out).not.toMatch(/pulled \d+% \(/);
+    } finally {
+      const node = childPids(tty.pid!)[0];
+      if (node) process.kill(node, 'SIGINT');
+      else tty.kill('SIGKILL');
+      await exited;
+    }
   });
 
   it('health follows the engine: a killed worker shows as restarting with the error, then ready; SIGTERM leaves no worker', async () => {
