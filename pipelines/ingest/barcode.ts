@@ -60,7 +60,12 @@ export function barcodeFilter(): string {
  * frame rate), so the encoded stream is timed exactly as without the clock.
  */
 export function clockBarcodeFilter(): string {
-  return ['settb=1/1000', 'setpts=RTCTIME/1000', bandFilter(CLOCK_BARCODE_LAYOUT, 'round(t*1000)'), 'setpts=N/FRAME_RATE/TB'].join(',');
+  return ['settb=1/1000', 'setpts=RTCTIME/1000', clockBandFilter(), 'setpts=N/FRAME_RATE/TB'].join(',');
+}
+
+/** The clock band alone, for chains that already set each frame's timestamp to the wall clock in ms (as above). */
+export function clockBandFilter(): string {
+  return bandFilter(CLOCK_BARCODE_LAYOUT, 'round(t*1000)');
 }
 
 function bandFilter(layout: BarcodeLayout, value: string): string {

@@ -27,8 +27,9 @@
 //   source                 the picture: a lavfi source (e.g. `color=c=0x404040:s=640x360:r=30`) in place of testsrc2
 //                          [testsrc2 at width x height @ fps]; size and rate must match width, height and fps
 //   filter                 an ffmpeg filtergraph fragment (one input, one output; it may hold its own source chains
-//                          joined with `;`) applied after the frame counter band and before the clock band, e.g. a
-//                          scene drawn against the wall clock (test/support/shape-camera.ts) [none]
+//                          joined with `;`) applied after the frame counter band, while each frame's timestamp is the
+//                          very wall-clock reading (ms timebase: `t` is Unix seconds) the clock band then burns, e.g.
+//                          a scene drawn against the camera's clock (test/support/shape-camera.ts) [none]
 // Every frame carries two barcodes (pipelines/ingest/barcode.ts; read with test/support/barcode.ts): the frame counter
 // (top band, frame number since the feed started, continuous across server restarts) and the wall clock in Unix ms
 // when the frame was made (second band, `readClock`), so tests can compare a frame's pdt with its capture time.
@@ -38,7 +39,7 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { barcodeFilter, clockBarcodeFilter } from '../../pipelines/ingest/barcode.ts';
+import { barcodeFilter, clockBandFilter, clockBarcodeFilter } from '../../pipelines/ingest/barcode.ts';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'rtsp_server.py');
 /** Debian's python: the python3 first on PATH here cannot import gi. */
@@ -122,8 +123,9 @@ export function feedArgs(o: ResolvedFeedOptions, videoPort: number, audioPort: n
   const pix = o.codec === 'mjpeg' ? 'yuvj420p' : 'yuv420p';
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', o.source];
   if (o.audio) args.push('-re', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${o.audio === 'aac' ? AAC_RATE : 8000}`);
-  const scene = o.filter ? `${o.filter},` : '';
-  args.push('-map', '0:v', '-vf', `${barcodeFilter()},${scene}${clockBarcodeFilter()},format=${pix}`, ...videoCodecArgs(o));
+  // With a scene filter, one wall-clock reading per frame serves both the scene and the clock band.
+  const clock = o.filter ? `settb=1/1000,setpts=RTCTIME/1000,${o.filter},${clockBandFilter()},setpts=N/FRAME_RATE/TB` : clockBarcodeFilter();
+  args.push('-map', '0:v', '-vf', `${barcodeFilter()},${clock},format=${pix}`, ...videoCodecArgs(o));
   args.push('-payload_type', o.codec === 'mjpeg' ? '26' : '96', '-f', 'rtp', `rtp://127.0.0.1:${videoPort}?pkt_size=1200`);
   if (o.audio && audioPort !== null) {
     const codec = o.audio === 'aac' ? ['-c:a', 'aac', '-b:a', '64k', '-ar', String(AAC_RATE)] : ['-c:a', 'pcm_alaw', '-ar', '8000'];

@@ -25,7 +25,7 @@
 // The path must keep the shape inside the picture and below the two barcode bands (the top 20%).
 //
 // How it stays exact: the shape is overlaid in the feed's filter chain while each frame's timestamp is the wall
-// clock (RTCTIME), right before the clock band is burned, so position and burned clock come from the same moment;
+// clock (RTCTIME) that the clock band then burns (one reading per frame), so position and burned clock agree;
 // overlay puts the corner on even pixels (yuv420), and shapeAt does the same. The background (`background`, a plain
 // ffmpeg colour, default 0x404040) is static: only the shape and the barcodes change.
 import sharp from 'sharp';
@@ -160,7 +160,7 @@ export function shapeFilter(tl: ResolvedTimeline, origin: number, o: { colour: C
   }[o.shape];
   // One frame of the shape, repeated by overlay after its end (eof_action=repeat): drawn once, not per frame.
   return (
-    `settb=1/1000,setpts=RTCTIME/1000[scene_bg];color=c=${hex}:s=${s}x${s}:r=1:d=1,format=yuva420p${alpha}[scene_shape];` +
+    `null[scene_bg];color=c=${hex}:s=${s}x${s}:r=1:d=1,format=yuva420p${alpha}[scene_shape];` +
     `[scene_bg][scene_shape]overlay=x='${coord('x')}':y='${coord('y')}':eof_action=repeat:enable='${enable}'`
   );
 }
