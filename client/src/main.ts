@@ -49,7 +49,10 @@ socket.onCamera((cam) => {
   view?.camera(cam);
 });
 socket.onFrame((f) => deps.sources.frames.push(f));
-socket.onDetections((d) => detections.push(d));
+socket.onDetections((d) => {
+  detections.push(d);
+  rules.seen(d.rule);
+});
 socket.onEvent((m) => {
   rules.learn(m.event);
   if (alerts.apply(m) && m.event.severity === 'alert') sound.play();
