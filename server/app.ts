@@ -1,7 +1,9 @@
 // The Vigil server as one object with an explicit lifecycle: `startServer(config)` resolves when the
 // HTTP port is bound and the cameras are starting; `close()` is idempotent and shuts down in reverse
 // dependency order: close sockets (socket.io, /api/stream), stop HTTP, close the rules loop (open events
-// close), close camera supervisors (ffmpeg children exit), close the store.
+// close), close camera supervisors (ffmpeg children exit), close the vision engine (its worker exits), close
+// the store. The engine starts in the background once the port is bound, when any rule (config or stored) is
+// enabled: video never waits for a model to load.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -21,6 +23,7 @@ import { engineGrid } from '../pipelines/engine/create.ts';
 import { RuleCatalog } from './rules/catalog.ts';
 import { VigilMetrics } from './metrics.ts';
 import type { VisionEngine } from '../pipelines/engine/types.ts';
+import { startEngineWhenNeeded } from './engine/setup.ts';
 import type { RuleLoop } from '../pipelines/rules/rule-loop.ts';
 import { forwardLive, recoverEvents, startRuleLoop } from './rules/loop-wiring.ts';
 
@@ -34,10 +37,14 @@ export interface StartOptions {
   hlsDirOf?: (dataDir: string, cameraId: string) => string;
   /** Recorded segments of a camera; defaults to pipelines/ingest/paths.ts cameraRecordingDir. */
   recordingDirOf?: (dataDir: string, cameraId: string) => string;
-  /** The vision engine, when there is one: /api/health reports its state. */
-  engine?: EngineStatusSource;
-  /** The engine the standing rules ask: with it the rules loop runs (reported by /api/health when `engine` is not given). */
+  /**
+   * The vision engine the standing rules ask, not yet started: with it the rules loop runs, and the server
+   * starts it in the background when any rule is enabled (engineNeeded) and closes it on the way out.
+   * It is the server's from here on.
+   */
   visionEngine?: VisionEngine;
+  /** What /api/health reports about the engine (default: visionEngine itself). */
+  engine?: EngineStatusSource;
   /** Heartbeat and slow-client bound of /api/stream. */
   stream?: StreamOptions;
   clientDir?: string;
@@ -64,10 +71,12 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const store = await openSqliteStore({ file: storeFileIn(config.server.dataDir), dataDir: config.server.dataDir, logger: log });
   const ingest = await ingestDefaults(opts, store.recordings, engineGrid(config.engine)).catch(async (err: unknown) => {
     await store.close();
+    await opts.visionEngine?.close();
     throw err;
   });
   await recoverEvents(store, log).catch(async (err: unknown) => {
     await store.close();
+    await opts.visionEngine?.close();
     throw err;
   });
   const cameras = new CameraManager(config, ingest.factory, log);
@@ -114,12 +123,18 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     stream.close();
     await app.close();
     await store.close();
+    await opts.visionEngine?.close();
     throw err;
   }
   const port = (app.server.address() as AddressInfo).port;
   const url = `http://${urlHost(config.server.host)}:${port}/`;
   cameras.start();
   log.info({ dashboard: url, cameras: cameras.list().length }, 'server listening');
+  if (opts.visionEngine) {
+    // The store holds the rules made through the API beside the config file's (synced in by the loop).
+    const stored = await store.rules.list().then((list) => list.map((s) => s.rule), () => []);
+    startEngineWhenNeeded(opts.visionEngine, config.rules, stored, log);
+  }
 
   let closing: Promise<void> | null = null;
   const close = () =>
@@ -130,6 +145,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await app.close(); // forceCloseConnections: open requests (a held playlist) are cut
       await rules?.close(); // open events close ('shutdown') while the store is still open
       await cameras.close();
+      await opts.visionEngine?.close(); // after the rule loop that asks it, before the store
       await store.close();
       log.info('shut down');
     })());

@@ -132,7 +132,7 @@ export interface ServerToClientEvents {
   frame: (ev: FrameEvent) => void;
   /** Every evaluation of every rule on the room's camera (positive or not). */
   detections: (d: DetectionMessage) => void;
-  /** Event changes of the room's camera. */
+  /** Event changes of every camera (sent to all clients: the open-alerts list is page-wide). */
   event: (m: EventMessage) => void;
 }
 

@@ -27,16 +27,6 @@ export class FrameBuffer {
     return best;
   }
 
-  /** The latest frame of `run` at or before `pdt` (what a held detection would show). */
-  atOrBefore(camera: string, run: number, pdt: number): FrameEvent | null {
-    const list = this.byCamera.get(camera) ?? [];
-    for (let i = list.length - 1; i >= 0; i--) {
-      const f = list[i]!;
-      if (f.run === run && f.pdt <= pdt) return f;
-    }
-    return null;
-  }
-
   clear(camera: string): void {
     this.byCamera.delete(camera);
   }

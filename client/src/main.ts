@@ -1,36 +1,67 @@
-// Dashboard entry: one socket provider, one frame buffer, hash routing between the grid and a camera.
+// Dashboard entry: one socket provider feeding the page's stores (sampled frames, rule results, open
+// events), the engine banner, the open-events panel, and hash routing between the grid and a camera.
 import './style.css';
 import type { CameraInfo } from '../../server/wire.ts';
+import { AlertStore, fetchOpenEvents } from './alerts.ts';
+import { AlertsPanel } from './alerts-view.ts';
+import { DetectionBuffer } from './detections.ts';
+import { EngineBanner } from './engine-banner.ts';
 import { FrameBuffer } from './frames.ts';
+import { RuleNames } from './rule-names.ts';
 import { SocketProvider } from './socket.ts';
-import { cameraView, gridView, type View } from './views.ts';
+import { AlertSound } from './sound.ts';
+import { cameraView, gridView, type View, type ViewDeps } from './views.ts';
 import { installTestHooks } from './test-hooks.ts';
 
 const app = document.getElementById('app') as HTMLElement;
 const conn = document.getElementById('conn') as HTMLElement;
-const frames = new FrameBuffer();
 const socket = new SocketProvider();
+const rules = new RuleNames();
+const alerts = new AlertStore();
+const sound = new AlertSound();
+const detections = new DetectionBuffer();
+const deps: ViewDeps = { socket, alerts, sources: { frames: new FrameBuffer(), detections, ruleName: (id) => rules.name(id) } };
 /** null until the first list arrives: "no such camera" is only said once we know. */
 let cameras: CameraInfo[] | null = null;
 let view: View | null = null;
 
+const banner = new EngineBanner();
+const panel = new AlertsPanel(alerts, sound, (id) => cameras?.find((c) => c.id === id)?.name ?? id);
+app.before(banner.el, panel.el);
+conn.before(panel.soundButton);
+banner.start();
+
 function route(): void {
   view?.destroy();
   const m = /^#\/camera\/([^/]+)$/.exec(location.hash);
-  view = m ? cameraView(app, decodeURIComponent(m[1] as string), socket, frames) : gridView(app, socket, frames);
+  view = m ? cameraView(app, decodeURIComponent(m[1] as string), deps) : gridView(app, deps);
   if (cameras) view.update(cameras);
 }
 
 socket.onCameras((cams) => {
   cameras = cams;
   view?.update(cams);
+  panel.render();
 });
 socket.onCamera((cam) => {
   const i = cameras?.findIndex((c) => c.id === cam.id) ?? -1;
   if (cameras && i >= 0) cameras[i] = cam;
   view?.camera(cam);
 });
-socket.onFrame((f) => frames.push(f));
+socket.onFrame((f) => deps.sources.frames.push(f));
+socket.onDetections((d) => {
+  detections.push(d);
+  rules.seen(d.rule);
+});
+socket.onEvent((m) => {
+  rules.learn(m.event);
+  if (alerts.apply(m) && m.event.severity === 'alert') sound.play();
+});
+// Missed while disconnected (or before the first connect): open events and rule names.
+socket.onResync(() => {
+  void fetchOpenEvents(alerts);
+  void rules.load();
+});
 socket.onConnection((s) => {
   conn.dataset.state = s;
   conn.textContent = s;
@@ -38,4 +69,4 @@ socket.onConnection((s) => {
 window.addEventListener('hashchange', route);
 route();
 
-if (__VIGIL_TEST_HOOKS__) installTestHooks(() => view, () => socket.state);
+if (__VIGIL_TEST_HOOKS__) installTestHooks(() => view, () => socket.state, sound);

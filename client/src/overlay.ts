@@ -1,8 +1,10 @@
-// The overlay: a canvas over the video, aligned to the picture's displayed rectangle (object-fit:
-// contain letterboxing), redrawn for every presented frame from requestVideoFrameCallback. For the
-// frame actually on screen (metadata.mediaTime mapped through its fragment's PDT) it draws what the
-// server sent for that PDT: here a marker of the nearest sampled frame, later detection boxes.
+// The overlay: a canvas over the video, aligned to the picture's displayed rectangle (object-fit: contain
+// letterboxing), redrawn for every presented frame from requestVideoFrameCallback. For the frame actually on
+// screen (metadata.mediaTime mapped through its fragment's PDT) it draws every rule's result for that PDT
+// (detections.ts chooses, draw-detections.ts paints), and keeps count of the sampled frames it saw shown.
 import type { FrameEvent } from '../../server/wire.ts';
+import type { ShownDetection } from './detections.ts';
+import { DetectionPainter, type DrawnBox } from './draw-detections.ts';
 import { captureFrame } from './test-hooks.ts';
 
 export interface Rect {
@@ -41,15 +43,25 @@ export function pdtAt(frags: Iterable<FragTime>, t: number): number | null {
   return best ? best.pdt + (t - best.start) * 1000 : null;
 }
 
+/** One presented frame on which result boxes were drawn (window.__vigil in test builds). */
+export interface DetectionDraw {
+  displayedPdt: number;
+  /** Wall-clock ms when the frame was due on screen. */
+  displayedAt: number;
+  boxes: DrawnBox[];
+  /** PNG of the presented frame (test builds with `capture` on, exact draws only). */
+  capture?: string;
+}
+
 /** What tests and humans can read back (window.__vigil.overlay in test builds). */
 export interface OverlayDebug {
   camera: string;
   /** PDT of the frame on screen at the last presented frame. */
   displayedPdt: number | null;
-  /** PDT / seq of the sampled frame the marker was last drawn for (exact match). */
+  /** PDT / seq of the last sampled frame seen on screen (exact match). */
   markerPdt: number | null;
   markerSeq: number | null;
-  /** Presented frames on which the exact-match marker was drawn. */
+  /** Presented frames that were sampled frames (their PDTs within half a frame interval). */
   drawnCount: number;
   /** Presented frames seen by the overlay. */
   presentedCount: number;
@@ -57,15 +69,29 @@ export interface OverlayDebug {
   frameIntervalMs: number;
   /** Recent exact matches (bounded). */
   matches: Array<{ seq: number; run: number; markerPdt: number; displayedPdt: number; displayedAt: number; capture?: string }>;
-  /** When true (test builds only), each exact match also stores a PNG of the presented video frame. */
+  /** Boxes drawn on the last presented frame. */
+  boxes: DrawnBox[];
+  /** Recent frames with boxes drawn (bounded: a few seconds of video). */
+  detectionDraws: DetectionDraw[];
+  /** Recent frames with a box drawn exactly on the frame it was computed on (bounded). */
+  exactDraws: DetectionDraw[];
+  /** When true (test builds only), exact matches and exact box draws also store a PNG of the presented frame. */
   capture: boolean;
 }
 
+/** Where the overlay gets what belongs to a displayed PDT (the player binds camera and run). */
+export interface OverlaySources {
+  nearestFrame(pdt: number): FrameEvent | null;
+  detections(pdt: number, frameIntervalMs: number): ShownDetection[];
+}
+
 const MATCH_HISTORY = 50;
+const DRAW_HISTORY = 120;
 
 export class Overlay {
   readonly debug: OverlayDebug;
   private readonly ctx: CanvasRenderingContext2D;
+  private readonly painter: DetectionPainter;
   private lastMediaTime = -1;
   private lastPresented = -1;
   private readonly intervals: number[] = [];
@@ -74,74 +100,78 @@ export class Overlay {
     readonly canvas: HTMLCanvasElement,
     private readonly video: HTMLVideoElement,
     camera: string,
+    ruleName: (id: string) => string,
+    maxAgeMs: number,
   ) {
     this.ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
-    this.debug = { camera, displayedPdt: null, markerPdt: null, markerSeq: null, drawnCount: 0, presentedCount: 0, frameIntervalMs: 1000 / 30, matches: [], capture: false };
+    this.painter = new DetectionPainter(this.ctx, ruleName, maxAgeMs);
+    this.debug = { camera, displayedPdt: null, markerPdt: null, markerSeq: null, drawnCount: 0, presentedCount: 0, frameIntervalMs: 1000 / 30, matches: [], boxes: [], detectionDraws: [], exactDraws: [], capture: false };
   }
 
-  /** Draws for one presented frame; `nearest`/`held` come from the frame buffer for `displayedPdt`. */
-  draw(meta: VideoFrameCallbackMetadata, displayedPdt: number | null, nearest: (pdt: number) => FrameEvent | null, held: (pdt: number) => FrameEvent | null): void {
+  /** Draws for one presented frame shown at `displayedPdt` (null: its PDT is not known yet). */
+  draw(meta: VideoFrameCallbackMetadata, displayedPdt: number | null, src: OverlaySources): void {
     this.trackInterval(meta);
     const d = this.debug;
     d.presentedCount++;
     d.displayedPdt = displayedPdt;
     const rect = this.resize();
-    const ctx = this.ctx;
-    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    d.boxes = [];
     if (displayedPdt === null) return;
-    const near = nearest(displayedPdt);
-    // The sampled frame IS the one on screen when their PDTs are within half a frame interval.
-    if (near && Math.abs(near.pdt - displayedPdt) <= d.frameIntervalMs / 2) {
-      this.drawMarker(rect, near, displayedPdt, true);
-      d.drawnCount++;
-      d.markerPdt = near.pdt;
-      d.markerSeq = near.seq;
-      const displayedAt = performance.timeOrigin + meta.expectedDisplayTime;
-      const m: OverlayDebug['matches'][number] = { seq: near.seq, run: near.run, markerPdt: near.pdt, displayedPdt, displayedAt };
-      if (__VIGIL_TEST_HOOKS__ && d.capture) m.capture = captureFrame(this.video);
-      d.matches.push(m);
-      if (d.matches.length > MATCH_HISTORY) d.matches.shift();
-      return;
-    }
-    // Between samples, hold the latest one faded: how a detection stays up until the next result.
-    const h = held(displayedPdt);
-    if (h && displayedPdt - h.pdt < 1500) this.drawMarker(rect, h, displayedPdt, false);
+    const displayedAt = performance.timeOrigin + meta.expectedDisplayTime;
+    const shown = src.detections(displayedPdt, d.frameIntervalMs);
+    const shot = this.shotOnce();
+    this.noteSampledFrame(src.nearestFrame(displayedPdt), displayedPdt, displayedAt, shot);
+    if (shown.length === 0) return;
+    d.boxes = this.painter.paint(rect, shown, window.devicePixelRatio || 1);
+    if (d.boxes.length > 0) this.noteDraw(displayedPdt, displayedAt, shot);
+  }
+
+  /**
+   * At most one PNG of the presented frame per callback, taken on first use (test builds with `capture` on):
+   * the later it is taken, the likelier the video has moved on to the next frame.
+   */
+  private shotOnce(): () => string | undefined {
+    let taken = false;
+    let png: string | undefined;
+    return () => {
+      if (!__VIGIL_TEST_HOOKS__ || !this.debug.capture) return undefined;
+      if (!taken) png = captureFrame(this.video);
+      taken = true;
+      return png;
+    };
   }
 
   clear(): void {
     this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     this.debug.displayedPdt = null;
+    this.debug.boxes = [];
   }
 
-  private drawMarker(r: Rect, f: FrameEvent, displayedPdt: number, exact: boolean): void {
-    const ctx = this.ctx;
-    const dpr = window.devicePixelRatio || 1;
-    // Sampled frames are the whole picture rescaled: map their pixel grid onto the displayed rect.
-    const sx = r.w / f.width;
-    const sy = r.h / f.height;
-    const cx = r.x + (f.width / 2) * sx;
-    const cy = r.y + (f.height / 2) * sy;
-    const inset = 4 * dpr;
-    ctx.save();
-    ctx.globalAlpha = exact ? 1 : 0.45;
-    ctx.strokeStyle = exact ? '#35e07a' : '#f5c542';
-    ctx.lineWidth = (exact ? 3 : 2) * dpr;
-    ctx.strokeRect(r.x + inset, r.y + inset, r.w - 2 * inset, r.h - 2 * inset);
-    const arm = Math.min(r.w, r.h) * 0.06;
-    ctx.beginPath();
-    ctx.moveTo(cx - arm, cy);
-    ctx.lineTo(cx + arm, cy);
-    ctx.moveTo(cx, cy - arm);
-    ctx.lineTo(cx, cy + arm);
-    ctx.stroke();
-    const label = `#${f.seq} Δ${Math.round(displayedPdt - f.pdt)} ms`;
-    ctx.font = `${Math.round(13 * dpr)}px ui-monospace, monospace`;
-    const tw = ctx.measureText(label).width;
-    ctx.fillStyle = 'rgba(0,0,0,0.6)';
-    ctx.fillRect(r.x + inset, r.y + r.h - inset - 20 * dpr, tw + 12 * dpr, 20 * dpr);
-    ctx.fillStyle = exact ? '#35e07a' : '#f5c542';
-    ctx.fillText(label, r.x + inset + 6 * dpr, r.y + r.h - inset - 6 * dpr);
-    ctx.restore();
+  /** The sampled frame IS the one on screen when their PDTs are within half a frame interval. */
+  private noteSampledFrame(near: FrameEvent | null, displayedPdt: number, displayedAt: number, shot: () => string | undefined): void {
+    const d = this.debug;
+    if (!near || Math.abs(near.pdt - displayedPdt) > d.frameIntervalMs / 2) return;
+    d.drawnCount++;
+    d.markerPdt = near.pdt;
+    d.markerSeq = near.seq;
+    const m: OverlayDebug['matches'][number] = { seq: near.seq, run: near.run, markerPdt: near.pdt, displayedPdt, displayedAt };
+    const png = shot();
+    if (png) m.capture = png;
+    d.matches.push(m);
+    if (d.matches.length > MATCH_HISTORY) d.matches.shift();
+  }
+
+  private noteDraw(displayedPdt: number, displayedAt: number, shot: () => string | undefined): void {
+    const d = this.debug;
+    const draw: DetectionDraw = { displayedPdt, displayedAt, boxes: d.boxes };
+    d.detectionDraws.push(draw);
+    if (d.detectionDraws.length > DRAW_HISTORY) d.detectionDraws.shift();
+    if (!d.boxes.some((b) => b.exact)) return;
+    const png = shot();
+    if (png) draw.capture = png;
+    d.exactDraws.push(draw);
+    if (d.exactDraws.length > MATCH_HISTORY) d.exactDraws.shift();
   }
 
   /** Sizes the canvas to the element in device pixels; returns the picture's rect in canvas pixels. */

@@ -4,7 +4,15 @@
 import Hls, { type ErrorData, type FragBufferedData } from 'hls.js';
 import type { CameraInfo } from '../../server/wire.ts';
 import type { FrameBuffer } from './frames.ts';
+import type { DetectionBuffer } from './detections.ts';
 import { Overlay, pdtAt, type FragTime } from './overlay.ts';
+
+/** What a player reads for its overlay; shared by every player of the page. */
+export interface PlayerSources {
+  frames: FrameBuffer;
+  detections: DetectionBuffer;
+  ruleName(id: string): string;
+}
 
 const HLS_CONFIG = {
   liveSyncDurationCount: 1,
@@ -28,12 +36,14 @@ export class CameraPlayer {
   private frags = new Map<number, FragTime>();
   private retry: ReturnType<typeof setTimeout> | null = null;
   private vfc = 0;
+  private raf = 0;
+  private rafFrames = 0;
   private destroyed = false;
   latencyMs: number | null = null;
 
   constructor(
     private cam: CameraInfo,
-    private readonly frames: FrameBuffer,
+    private readonly src: PlayerSources,
   ) {
     this.el = document.createElement('div');
     this.el.className = 'player';
@@ -44,7 +54,7 @@ export class CameraPlayer {
     const canvas = document.createElement('canvas');
     canvas.className = 'overlay';
     this.el.append(this.video, canvas);
-    this.overlay = new Overlay(canvas, this.video, cam.id);
+    this.overlay = new Overlay(canvas, this.video, cam.id, (id) => src.ruleName(id), src.detections.maxAgeMs);
     this.update(cam);
   }
 
@@ -79,14 +89,16 @@ export class CameraPlayer {
     hls.loadSource(`${this.cam.hls}?run=${this.run}`);
     hls.attachMedia(this.video);
     void this.video.play().catch(() => undefined);
-    this.vfc = this.video.requestVideoFrameCallback((now, meta) => this.onFrame(now, meta));
+    if ('requestVideoFrameCallback' in this.video) this.vfc = this.video.requestVideoFrameCallback((now, meta) => this.onFrame(now, meta));
+    else this.raf = requestAnimationFrame(() => this.onAnimationFrame());
   }
 
   private stop(): void {
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
     if (this.vfc) this.video.cancelVideoFrameCallback(this.vfc);
-    this.vfc = 0;
+    if (this.raf) cancelAnimationFrame(this.raf);
+    this.vfc = this.raf = 0;
     this.hls?.destroy();
     this.hls = null;
     this.frags.clear();
@@ -103,11 +115,27 @@ export class CameraPlayer {
 
   private onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
     this.vfc = this.video.requestVideoFrameCallback((n, m) => this.onFrame(n, m));
-    const displayedPdt = pdtAt(this.liveFrags(), meta.mediaTime);
+    this.drawFor(meta, pdtAt(this.liveFrags(), meta.mediaTime));
+  }
+
+  /**
+   * Without requestVideoFrameCallback (older browsers) the frame on screen is not known exactly: hls.js's
+   * playingDate (fragment PDT + offset, within about a frame) stands in, once per animation frame.
+   */
+  private onAnimationFrame(): void {
+    this.raf = requestAnimationFrame(() => this.onAnimationFrame());
+    const meta = { mediaTime: this.video.currentTime, presentedFrames: ++this.rafFrames, expectedDisplayTime: performance.now() } as VideoFrameCallbackMetadata;
+    this.drawFor(meta, this.hls?.playingDate?.getTime() ?? null);
+  }
+
+  private drawFor(meta: VideoFrameCallbackMetadata, displayedPdt: number | null): void {
     if (displayedPdt !== null) this.latencyMs = performance.timeOrigin + meta.expectedDisplayTime - displayedPdt;
     const id = this.cam.id;
     const run = this.run;
-    this.overlay.draw(meta, displayedPdt, (p) => this.frames.nearest(id, run, p), (p) => this.frames.atOrBefore(id, run, p));
+    this.overlay.draw(meta, displayedPdt, {
+      nearestFrame: (p) => this.src.frames.nearest(id, run, p),
+      detections: (p, interval) => this.src.detections.forFrame(id, run, p, interval),
+    });
   }
 
   /** Buffered fragments, with hls.js's own (PTS-corrected) timing taking precedence. */

@@ -2,7 +2,7 @@
 // (re)connect it re-watches the rooms in use and refetches the camera list, so nothing missed while
 // disconnected stays stale.
 import { io, type Socket } from 'socket.io-client';
-import type { CameraInfo, ClientToServerEvents, FrameEvent, ServerToClientEvents } from '../../server/wire.ts';
+import type { CameraInfo, ClientToServerEvents, DetectionMessage, EventMessage, FrameEvent, ServerToClientEvents } from '../../server/wire.ts';
 
 type Listener<T> = (v: T) => void;
 export type ConnState = 'connecting' | 'connected' | 'reconnecting';
@@ -13,6 +13,9 @@ export class SocketProvider {
   private readonly cameraListeners = new Set<Listener<CameraInfo>>();
   private readonly listListeners = new Set<Listener<CameraInfo[]>>();
   private readonly frameListeners = new Set<Listener<FrameEvent>>();
+  private readonly detectionListeners = new Set<Listener<DetectionMessage>>();
+  private readonly eventListeners = new Set<Listener<EventMessage>>();
+  private readonly resyncListeners = new Set<Listener<void>>();
   private readonly connListeners = new Set<Listener<ConnState>>();
   state: ConnState = 'connecting';
 
@@ -35,6 +38,8 @@ export class SocketProvider {
     this.socket.on('cameras', (cams) => this.listListeners.forEach((l) => l(cams)));
     this.socket.on('camera', (cam) => this.cameraListeners.forEach((l) => l(cam)));
     this.socket.on('frame', (f) => this.frameListeners.forEach((l) => l(f)));
+    this.socket.on('detections', (d) => this.detectionListeners.forEach((l) => l(d)));
+    this.socket.on('event', (m) => this.eventListeners.forEach((l) => l(m)));
   }
 
   onCameras(l: Listener<CameraInfo[]>): () => void {
@@ -50,6 +55,24 @@ export class SocketProvider {
   onFrame(l: Listener<FrameEvent>): () => void {
     this.frameListeners.add(l);
     return () => this.frameListeners.delete(l);
+  }
+
+  /** Every rule result of the watched cameras. */
+  onDetections(l: Listener<DetectionMessage>): () => void {
+    this.detectionListeners.add(l);
+    return () => this.detectionListeners.delete(l);
+  }
+
+  /** Event changes (opened, updated, closed) of every camera. */
+  onEvent(l: Listener<EventMessage>): () => void {
+    this.eventListeners.add(l);
+    return () => this.eventListeners.delete(l);
+  }
+
+  /** Each (re)connect: state that may have been missed while disconnected should be fetched again. */
+  onResync(l: Listener<void>): () => void {
+    this.resyncListeners.add(l);
+    return () => this.resyncListeners.delete(l);
   }
 
   onConnection(l: Listener<ConnState>): () => void {
@@ -83,6 +106,7 @@ export class SocketProvider {
   private async resync(): Promise<void> {
     this.setState('connected');
     for (const id of this.watched.keys()) this.join(id);
+    this.resyncListeners.forEach((l) => l());
     try {
       const res = await fetch('/api/cameras', { cache: 'no-store' });
       if (res.ok) {

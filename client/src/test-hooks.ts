@@ -3,6 +3,7 @@
 // (`VIGIL_TEST_HOOKS=1 vite build`, as test/support/browser.ts does); a production bundle has neither
 // (test/e2e/bundle.test.ts greps it).
 import type { OverlayDebug } from './overlay.ts';
+import type { AlertSound } from './sound.ts';
 import type { View } from './views.ts';
 
 export interface VigilDebug {
@@ -12,6 +13,8 @@ export interface VigilDebug {
   readonly latencyMs: number | null;
   readonly players: Array<{ camera: string; overlay: OverlayDebug; latencyMs: number | null; currentTime: number; presentedFrames: number }>;
   readonly connection: string;
+  /** The alert sound: on or off, and how many times it played. */
+  readonly sound: { enabled: boolean; played: number };
 }
 
 declare global {
@@ -20,7 +23,7 @@ declare global {
   }
 }
 
-export function installTestHooks(view: () => View | null, connection: () => string): void {
+export function installTestHooks(view: () => View | null, connection: () => string, sound: AlertSound): void {
   window.__vigil = {
     get overlay() {
       return view()?.players()[0]?.overlay.debug ?? null;
@@ -39,6 +42,9 @@ export function installTestHooks(view: () => View | null, connection: () => stri
     },
     get connection() {
       return connection();
+    },
+    get sound() {
+      return { enabled: sound.enabled, played: sound.played };
     },
   };
 }

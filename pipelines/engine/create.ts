@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import { EngineError } from './types.ts';
 import type { GridOptions } from '../grid.ts';
 import { FAMILY_FACTS } from './families.ts';
+import type { PullOptions } from './models.ts';
 
 export interface EngineOverrides {
   kind?: 'local' | 'openai';
@@ -18,6 +19,10 @@ export interface EngineOverrides {
 export interface EngineDeps {
   /** The engine's logger (a child of the composition root's); default silent. */
   log?: Logger;
+  /** Local engine: progress of the default model's first download (LocalEngineOptions.onPullProgress). */
+  onPullProgress?: PullOptions['onProgress'];
+  /** Local engine: draw the download progress bar on stderr (default: when stderr is a TTY). */
+  showPullProgress?: boolean;
 }
 
 /**
@@ -44,5 +49,9 @@ export async function createEngine(config: EngineConfig, overrides: EngineOverri
     ...(overrides.mmproj ? { mmproj: overrides.mmproj } : {}),
   };
   const { LocalEngine } = await import('./local.ts');
-  return new LocalEngine({ local, minPixels: config.minPixels, maxPixels: config.maxPixels, ...log });
+  const pull = {
+    ...(deps.onPullProgress ? { onPullProgress: deps.onPullProgress } : {}),
+    ...(deps.showPullProgress !== undefined ? { showPullProgress: deps.showPullProgress } : {}),
+  };
+  return new LocalEngine({ local, minPixels: config.minPixels, maxPixels: config.maxPixels, ...log, ...pull });
 }

@@ -17,7 +17,7 @@ import { checkModelPair } from './gguf-check.ts';
 import { EngineLifecycle } from './lifecycle.ts';
 import { describeExit, WorkerProcess } from './local-process.ts';
 import type { FromWorker, WorkerAnswer, WorkerLoadOptions, WorkerStats, WorkerTimings } from './local-protocol.ts';
-import { missingFilesError, pullDefaultModels, resolveModelFiles } from './models.ts';
+import { missingFilesError, pullDefaultModels, resolveModelFiles, type PullOptions } from './models.ts';
 import { EngineError, type AskRequest, type EngineAnswer, type EngineInfo, type VisionEngine } from './types.ts';
 
 /** Worker restarts after an unexpected death: 0.5 s doubling to 30 s; a run that stayed up 60 s starts over. */
@@ -45,6 +45,10 @@ export interface LocalEngineOptions {
   autoDownload?: boolean;
   /** Where the default pair is downloaded from instead of Hugging Face (else $VIGIL_MODELS_BASE_URL). */
   downloadBaseUrl?: string;
+  /** Progress of the default pair's download (bytes of both files together), for a status page or log lines. */
+  onPullProgress?: PullOptions['onProgress'];
+  /** Draw node-llama-cpp's progress bar on stderr while downloading (default: when stderr is a TTY). */
+  showPullProgress?: boolean;
   /** Run the encoder once at load (steadier first ask, slower start; default true). */
   warmup?: boolean;
   /** Restart backoff after worker deaths (default WORKER_RESTART). */
@@ -144,7 +148,13 @@ export class LocalEngine extends EngineLifecycle implements VisionEngine {
     let files = resolveModelFiles(l);
     if (missingFilesError(files)) {
       if (files.source !== 'default' || this.opts.autoDownload === false) throw missingFilesError(files)!;
-      files = await pullDefaultModels(l, { signal: this.lifetime.signal, baseUrl: this.opts.downloadBaseUrl });
+      const { onPullProgress: onProgress, showPullProgress: showProgress } = this.opts;
+      files = await pullDefaultModels(l, {
+        signal: this.lifetime.signal,
+        baseUrl: this.opts.downloadBaseUrl,
+        ...(onProgress ? { onProgress } : {}),
+        ...(showProgress !== undefined ? { showProgress } : {}),
+      });
     }
     const pair = await checkModelPair(files.model, files.mmproj);
     const fam = FAMILY_FACTS[pair.family];

@@ -52,9 +52,11 @@ export function missingFilesError(files: ModelFiles, cause?: unknown): EngineErr
   if (missing.length === 0) return undefined;
   const hint =
     files.source === 'default'
-      ? `Run \`vigil models pull\` with network access, or download ${DEFAULT_MODEL.model} and ${DEFAULT_MODEL.mmproj} ` +
-        `from https://huggingface.co/${DEFAULT_MODEL.repo} and put them in ${files.dir} ` +
-        '(or point engine.local.modelsDir / $VIGIL_MODELS at the folder that holds them).'
+      ? `Run \`vigil models pull\` on a machine with network access (it resumes), or download ${DEFAULT_MODEL.model} and ${DEFAULT_MODEL.mmproj} ` +
+        `from https://huggingface.co/${DEFAULT_MODEL.repo}, and copy them into ${files.dir} ` +
+        '(or point engine.local.modelsDir / $VIGIL_MODELS at the folder that holds them); ' +
+        'or set engine.local.model and engine.local.mmproj to a Qwen2.5-VL GGUF pair you have; ' +
+        'or use engine.kind: openai with an OpenAI-compatible vision endpoint. Then restart Vigil.'
       : 'Fix engine.local.model / engine.local.mmproj (or --model / --mmproj) to point at the Qwen2.5-VL GGUF and its mmproj.';
   const why = cause ? ` (download failed: ${cause instanceof Error ? cause.message : String(cause)})` : '';
   return new EngineError('MODEL_MISSING', `model file${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}${why}`, hint, { cause });

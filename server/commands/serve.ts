@@ -1,5 +1,6 @@
 // `vigil serve`: load the config, lock the data folder (one Vigil per folder) and end what a crashed Vigil left
-// running there, start ingest + HTTP + sockets, print the dashboard URL, and shut down cleanly on SIGINT/SIGTERM,
+// running there, start ingest + HTTP + sockets (and, in the background, the vision engine when a rule is
+// enabled, pulling the default model on first use), print the dashboard URL, and shut down cleanly on SIGINT/SIGTERM,
 // or when npm that launched it is gone (npx does not forward SIGTERM). A second signal, or a shutdown that hangs,
 // forces the exit.
 import { existsSync, mkdirSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { acquireDataLock } from '../lifecycle/data-lock.ts';
 import { endLeftovers } from '../lifecycle/leftovers.ts';
 import { launchedByNpm, watchLauncher } from '../lifecycle/parent-watch.ts';
 import { checkFfmpeg } from '../../pipelines/ingest/ffmpeg-version.ts';
+import { createServerEngine } from '../engine/setup.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -40,7 +42,12 @@ export async function run(opts: ServeOptions): Promise<void> {
   }
   let server;
   try {
-    server = await startServer(config);
+    const vision = await createServerEngine(config.engine, {
+      log: rootLogger.child({ component: 'engine' }),
+      bar: Boolean(process.stderr.isTTY),
+      print: (line) => console.error(line),
+    });
+    server = await startServer(config, { visionEngine: vision.engine, engine: vision.status });
   } catch (err) {
     lock.release();
     throw explainListenError(err as NodeJS.ErrnoException, config.server.host, config.server.port);

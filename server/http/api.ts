@@ -13,6 +13,10 @@ import { z } from 'zod';
 export interface EngineStatusSource {
   readonly state: string;
   readonly info?: { readonly kind?: string; readonly family?: string; readonly model?: string; readonly device?: string };
+  /** Why it is not answering, and what to do (server/engine/status.ts EngineStatusView). */
+  readonly error?: EngineHealth['error'];
+  /** Download progress while it pulls the default model. */
+  readonly pull?: EngineHealth['pull'];
 }
 
 export interface ApiDeps {
@@ -47,5 +51,6 @@ function engineHealth(engine: EngineStatusSource | undefined): EngineHealth {
   if (!engine) return { state: 'none' };
   const info = engine.info;
   // Only these fields: an engine's info may one day hold an endpoint or a key, which never leave the server.
-  return { state: engine.state, kind: info?.kind, family: info?.family, model: info?.model, device: info?.device };
+  const { error, pull } = engine;
+  return { state: engine.state, kind: info?.kind, family: info?.family, model: info?.model, device: info?.device, ...(error ? { error } : {}), ...(pull ? { pull } : {}) };
 }

@@ -68,6 +68,8 @@ export const HealthSchema = z.object({
     family: z.string().optional(),
     model: z.string().optional(),
     device: z.string().optional(),
+    error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).optional(),
+    pull: z.object({ file: z.string(), bytes: z.number(), total: z.number().nullable() }).optional(),
   }),
 });
 

@@ -1,6 +1,7 @@
 // socket.io hub for the dashboard: one room per camera. A client `watch`es a camera to join its room
 // (the ack carries the camera's current state, so a reconnect resyncs in one round trip); the room
-// then gets that camera's state changes and, as volatile messages, its sampled-frame events.
+// then gets that camera's state changes, its sampled-frame events (volatile) and its rule results; event changes go
+// to every client.
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { ClientToServerEvents, DetectionMessage, EventMessage, ServerToClientEvents } from '../wire.ts';
@@ -51,14 +52,21 @@ export class SocketHub {
     );
   }
 
-  /** Every rule evaluation on a camera, to its room (volatile: a slow socket skips some, the next supersedes them). */
+  /**
+   * Every rule evaluation on a camera, to its room. Not volatile: every rule of a camera answers the same frame at
+   * once, and socket.io drops a volatile message whenever the transport is still writing the previous one, so all
+   * but the first rule of each burst vanished (test/e2e/dashboard-rules.test.ts caught it).
+   */
   detections(d: DetectionMessage): void {
-    this.io.to(room(d.camera)).volatile.emit('detections', d);
+    this.io.to(room(d.camera)).emit('detections', d);
   }
 
-  /** An event opened, updated or closed on a camera, to its room (never skipped). */
-  event(m: EventMessage, camera: string): void {
-    this.io.to(room(camera)).emit('event', m);
+  /**
+   * An event opened, updated or closed, to EVERY dashboard (never skipped): the open-alerts list and the title badge
+   * cover all cameras, while a page watches only the rooms of the cameras it shows. Events are rare and small.
+   */
+  event(m: EventMessage, _camera: string): void {
+    this.io.emit('event', m);
   }
 
   /** Drops every client connection; the HTTP server itself is closed by its owner. */

@@ -152,7 +152,10 @@ describe('kill -9', () => {
       '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-f', 'hls', '-hls_time', '1', join(hls, 'live.m3u8')], { detached: true, stdio: 'ignore' });
     started.push(leftover);
     await poll(() => existsSync(join(hls, 'live.m3u8')), 10_000, 'the leftover writing');
-    const vigil = run(process.execPath, [BIN, ...serveArgs(data)]);
+    // The default config's demo rules start the engine: no model in reach, so it fails fast instead of pulling
+    // 3 GB into the user's cache (or loading one found there) during a lifecycle test.
+    const noModel = { VIGIL_MODELS: join(data, '..', 'models'), VIGIL_MODELS_BASE_URL: 'http://127.0.0.1:9/' };
+    const vigil = run(process.execPath, [BIN, ...serveArgs(data)], REPO, noModel);
     await poll(() => /Vigil dashboard: /.test(vigil.out()), 30_000, 'Vigil');
     expect(isRunning(leftover.pid!)).toBe(false);
     expect(vigil.out()).toContain(`"pids":[${leftover.pid}]`);
