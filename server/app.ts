@@ -26,6 +26,7 @@ import type { VisionEngine } from '../pipelines/engine/types.ts';
 import { startEngineWhenNeeded } from './engine/setup.ts';
 import type { RuleLoop } from '../pipelines/rules/rule-loop.ts';
 import { forwardLive, recoverEvents, startRuleLoop } from './rules/loop-wiring.ts';
+import { startEventRetention } from './rules/event-retention.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -130,6 +131,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const url = `http://${urlHost(config.server.host)}:${port}/`;
   cameras.start();
   log.info({ dashboard: url, cameras: cameras.list().length }, 'server listening');
+  const stopRetention = startEventRetention(store.events, config.events, log);
   if (opts.visionEngine) {
     // The store holds the rules made through the API beside the config file's (synced in by the loop).
     const stored = await store.rules.list().then((list) => list.map((s) => s.rule), () => []);
@@ -145,6 +147,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await app.close(); // forceCloseConnections: open requests (a held playlist) are cut
       await rules?.close(); // open events close ('shutdown') while the store is still open
       await cameras.close();
+      await stopRetention();
       await opts.visionEngine?.close(); // after the rule loop that asks it, before the store
       await store.close();
       log.info('shut down');
