@@ -136,12 +136,18 @@ export class Deliverer {
     }
   }
 
-  /** Stops delivering, waits for the attempt in flight, closes the channels (MQTT says offline); idempotent. */
+  /**
+   * Stops delivering, waits for the attempt in flight (at most 2 s: a hanging receiver must not hold the shutdown; an
+   * attempt cut off here is not marked sent and goes again after the next start), closes the channels (MQTT says
+   * offline); idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
-    await this.#running;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#running, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
     await Promise.all([...this.#channels.values()].map((c) => c.close().catch(() => undefined)));
   }
 }
