@@ -107,6 +107,34 @@ describe('MQTT channel and Home Assistant discovery', () => {
     }
   });
 
+  it('delivers what happened while the broker was down once it is back, in order, nothing lost', async () => {
+    let store: Store | undefined;
+    let n: Notifier | undefined;
+    const watch = await subscriber(broker.url, ['outage/#'], 'outage-watcher');
+    try {
+      ({ store } = await openStore());
+      n = notifier(store, notifyConfig([{ id: 'ha', type: 'mqtt', url: broker.url, topicPrefix: 'outage', discovery: { enabled: false } }]));
+      await n.start();
+      await until(() => watch.messages.some((m) => m.topic === 'outage/available' && String(m.payload) === 'online'), 'online');
+      await broker.stop();
+      const ev = await store.events.open(newEvent({ camera: 'yard', startPdt: T0, ruleOver: { id: 'red' } }));
+      await store.events.update(ev.id, { peak: 2, endPdt: T0 + 1000 });
+      await store.events.close(ev.id, T0 + 2000, 'negatives');
+      const s = store;
+      await until(async () => (await s.outbox.ofEvent(ev.id)).some((m) => m.attempts > 0), 'a failed attempt while the broker is down');
+      await broker.start();
+      await until(() => watch.messages.filter((m) => m.topic === 'outage/yard/red/state').length >= 3, 'the states after the outage', 30_000);
+      const events = watch.messages.filter((m) => m.topic === 'outage/events').map((m) => JSON.parse(String(m.payload)) as { id: string; type: string });
+      expect([...new Map(events.map((e) => [e.id, e.type])).values()]).toEqual(['opened', 'updated', 'closed']);
+      expect(watch.messages.filter((m) => m.topic === 'outage/yard/red/state').map((m) => String(m.payload)).filter((v, i, a) => v !== a[i - 1])).toEqual(['ON', 'OFF']);
+      expect((await s.outbox.ofEvent(ev.id)).every((m) => m.state === 'sent')).toBe(true);
+    } finally {
+      await n?.close();
+      await store?.close();
+      await watch.close();
+    }
+  }, 40_000);
+
   it('says offline through the last will when vigil serve is killed with SIGKILL', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-mqtt-kill-'));
     const watch = await subscriber(broker.url, ['kill/#', 'ha-kill/#']);
