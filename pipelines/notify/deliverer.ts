@@ -129,11 +129,18 @@ export class Deliverer {
   private async deadLetterUnknown(): Promise<void> {
     for (const channel of await this.o.outbox.pendingChannels()) {
       if (this.#channels.has(channel)) continue;
-      for (const m of await this.o.outbox.due(channel, Number.MAX_SAFE_INTEGER, 500)) {
-        await this.o.outbox.failed(m.id, m.attempts, `channel "${channel}" is not configured (notify.channels)`, Date.now(), true);
-        this.o.metrics?.dead(channel);
+      // An event's later messages become due once the earlier ones are dead: repeat until none is left.
+      for (let batch = await this.orphans(channel); batch.length; batch = await this.orphans(channel)) {
+        for (const m of batch) {
+          await this.o.outbox.failed(m.id, m.attempts, `channel "${channel}" is not configured (notify.channels)`, Date.now(), true);
+          this.o.metrics?.dead(channel);
+        }
       }
     }
+  }
+
+  private orphans(channel: string): Promise<OutboxMessage[]> {
+    return this.o.outbox.due(channel, Number.MAX_SAFE_INTEGER, 500);
   }
 
   /**

@@ -44,7 +44,7 @@ export class Notifier {
 
   /** Event changes from now on write their messages (call before closing events left open by a crash). */
   attach(): void {
-    this.o.events.setNotify({ policy: this.policy, queued: () => this.deliverer.kick() });
+    this.o.events.setNotify({ policy: this.policy, queued: () => this.kick() }); // delivery waits for start()
   }
 
   async start(): Promise<void> {

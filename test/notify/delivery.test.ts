@@ -115,11 +115,13 @@ describe('webhook delivery', () => {
     ({ store } = await openStore());
     const first = notifier(store, notifyConfig([hook('http://127.0.0.1:9/x', { id: 'old' })]));
     first.attach();
-    await store.events.open(newEvent());
+    const ev = await store.events.open(newEvent());
+    await store.events.close(ev.id, T0 + 5000, 'negatives');
     n = notifier(store, notifyConfig([hook('http://127.0.0.1:9/x', { id: 'new' })]));
     await n.start();
     const s = store;
-    await until(async () => (await s.outbox.dead()).length === 1, 'the orphan dead-lettered');
-    expect((await s.outbox.dead())[0]!.lastError).toMatch(/channel "old" is not configured/);
+    await until(async () => (await s.outbox.dead()).length === 2, 'both orphans dead-lettered');
+    for (const m of await s.outbox.dead()) expect(m.lastError).toMatch(/channel "old" is not configured/);
+    await first.close();
   });
 });
