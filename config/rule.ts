@@ -4,6 +4,7 @@
 // rule on the same camera waits 60 s after a close before it may open another.
 import { z } from 'zod';
 import { parseAttributeSpec } from './attribute-spec.ts';
+import { RuleNotifySchema } from './notify.ts';
 
 export const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const RULE_KINDS = ['detect', 'point', 'count', 'yesno', 'describe'] as const;
@@ -124,6 +125,7 @@ export const RuleSchema = z
       })
       .prefault({})
       .describe('Recording kept with the event (as long as the event exists).'),
+    notify: RuleNotifySchema.optional(),
   })
   .superRefine(checkRule);
 

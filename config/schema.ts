@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { checkSource } from './source.ts';
 import { AnalysisSchema, EventsSchema, RuleSchema, checkRuleCameras } from './rule.ts';
+import { NotifySchema, checkRuleChannels } from './notify.ts';
 
 const seconds = (d: string) => z.number().positive().describe(d);
 
@@ -99,6 +100,11 @@ export const RecordingSchema = z.strictObject({
 export const ServerSchema = z.strictObject({
   host: z.string().default('127.0.0.1').describe('Address to bind. Keep 127.0.0.1 unless a proxy with auth is in front.'),
   port: z.number().int().min(0).max(65535).default(8080).describe('HTTP port (0 picks a free one).'),
+  publicUrl: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'expected an absolute URL such as "https://vigil.example.com"')
+    .optional()
+    .describe('The URL people reach Vigil at (behind a proxy): links in notifications are absolute under it. Default: the bound address.'),
   dataDir: z.string().default('data').describe('Where HLS segments, recordings, frames and the database live.'),
   allowedHosts: z
     .array(z.string().regex(HOST_NAME, 'expected a host name or IP address without scheme or port, e.g. "vigil.lan"'))
@@ -166,6 +172,7 @@ export const ConfigSchema = z
       .describe('Standing rules provisioned from this file: read-only through the API and dashboard (edit the file to change them).'),
     analysis: AnalysisSchema.prefault({}).describe('The analysis loop: change gate, stale frames, engine concurrency.'),
     events: EventsSchema.prefault({}).describe('Stored events, evaluations and their evidence files.'),
+    notify: NotifySchema.prefault({}).describe('Notifications: webhook and MQTT channels, delivery retries (README "Notifications").'),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
@@ -173,11 +180,17 @@ export const ConfigSchema = z
       if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${c.id}"` });
       seen.add(c.id);
     });
+    const channelIds = new Set<string>();
+    cfg.notify.channels.forEach((c, i) => {
+      if (channelIds.has(c.id)) ctx.addIssue({ code: 'custom', path: ['notify', 'channels', i, 'id'], message: `duplicate channel id "${c.id}"` });
+      channelIds.add(c.id);
+    });
     const ruleIds = new Set<string>();
     cfg.rules.forEach((r, i) => {
       if (ruleIds.has(r.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id "${r.id}"` });
       ruleIds.add(r.id);
       for (const issue of checkRuleCameras(r, cfg.cameras)) ctx.addIssue({ code: 'custom', path: ['rules', i, ...issue.path], message: issue.message });
+      for (const issue of checkRuleChannels(r, cfg.notify.channels)) ctx.addIssue({ code: 'custom', path: ['rules', i, ...issue.path], message: issue.message });
     });
   });
 
@@ -191,6 +204,7 @@ export type RecordingConfig = z.output<typeof RecordingSchema>;
 export type EngineConfig = z.output<typeof EngineSchema>;
 export type BackoffPolicy = z.output<typeof BackoffSchema>;
 export type { Rule, RuleInput, AnalysisConfig, EventsConfig } from './rule.ts';
+export type { NotifyConfig, ChannelConfig, WebhookChannelConfig, MqttChannelConfig } from './notify.ts';
 export type AuthBackoffPolicy = z.output<typeof AuthBackoffSchema>;
 
 /** JSON Schema for editors (yaml-language-server). */

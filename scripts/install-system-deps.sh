@@ -5,6 +5,7 @@
 #   fonts-dejavu-core           the demo camera's text (and the browser tests' pages)
 #   gst-rtsp-server + plugins   a real RTSP server for the ingest tests
 #   util-linux (setpriv)        ffmpeg children die with Vigil, even after kill -9
+#   mosquitto                   a real MQTT broker for the notification tests (MQTT, Home Assistant discovery)
 #   valgrind                    instruction-count benchmarks of the engine (npm run bench engine)
 #   git, build tools            the native vision bridge is built at `npm install` from the
 #                               llama.cpp source bundled in node-llama-cpp
@@ -13,7 +14,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(
-  ffmpeg git python3 make g++ cmake util-linux valgrind
+  ffmpeg git python3 make g++ cmake util-linux valgrind mosquitto
   chromium fonts-dejavu-core
   python3-gi gir1.2-gst-rtsp-server-1.0
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x

@@ -25,7 +25,8 @@ import { VigilMetrics } from './metrics.ts';
 import type { VisionEngine } from '../pipelines/engine/types.ts';
 import { startEngineWhenNeeded } from './engine/setup.ts';
 import type { RuleLoop } from '../pipelines/rules/rule-loop.ts';
-import { forwardLive, recoverEvents, startRuleLoop } from './rules/loop-wiring.ts';
+import { activeRules, forwardLive, recoverEvents, startRuleLoop } from './rules/loop-wiring.ts';
+import { cameraRefs, createNotifier, notifyRouteDeps } from './notify/wiring.ts';
 import { startEventRetention } from './rules/event-retention.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
@@ -75,6 +76,11 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     await opts.visionEngine?.close();
     throw err;
   });
+  const engine = opts.engine ?? opts.visionEngine;
+  const metrics = new VigilMetrics({ cameras: { list: () => cameras.list() }, ...(engine ? { engine } : {}) });
+  let boundUrl = `http://${urlHost(config.server.host)}:${config.server.port}/`;
+  const notifier = createNotifier(config, store, metrics.registry, () => boundUrl, log);
+  notifier.attach(); // events a crash left open close below: their closed messages are queued
   await recoverEvents(store, log).catch(async (err: unknown) => {
     await store.close();
     await opts.visionEngine?.close();
@@ -84,13 +90,20 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   // The rule loop, once one runs (it needs an engine); the routes and the catalog read it through this.
   let rules: RuleLoop | null = null;
   // The config file's rules are synced into the store at every start, engine or not: the API lists them.
-  const ruleCatalog = new RuleCatalog({ repo: store.rules, cameras: () => config.cameras, apply: (active) => rules?.setRules(active), log });
+  const ruleCatalog = new RuleCatalog({
+    repo: store.rules,
+    cameras: () => config.cameras,
+    channels: () => config.notify.channels,
+    apply: (active) => {
+      notifier.setRules(active.map((a) => a.rule), cameraRefs(config));
+      return rules?.setRules(active);
+    },
+    log,
+  });
   await ruleCatalog.provision([...config.rules]).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
-  const engine = opts.engine ?? opts.visionEngine;
-  const metrics = new VigilMetrics({ cameras, ...(engine ? { engine } : {}) });
   const guard = new RequestGuard({ boundHost: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.allowedOrigins });
   const { app, routes } = await createHttp({
     cameras,
@@ -100,6 +113,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     events: store.events,
     loop: () => rules,
     metrics,
+    notify: notifyRouteDeps(store, notifier),
     hlsDirOf: (id: string) => ingest.hlsDirOf(config.server.dataDir, id),
     recordingDirOf: (id: string) => ingest.recordingDirOf(config.server.dataDir, id),
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,
@@ -120,6 +134,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     await app.listen({ port: config.server.port, host: config.server.host });
   } catch (err) {
     await rules?.close();
+    await notifier.close();
     await hub.close();
     stream.close();
     await app.close();
@@ -129,6 +144,9 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   }
   const port = (app.server.address() as AddressInfo).port;
   const url = `http://${urlHost(config.server.host)}:${port}/`;
+  boundUrl = url;
+  notifier.setRules((await activeRules(store).catch(() => [])).map((a) => a.rule), cameraRefs(config));
+  await notifier.start(); // delivers what an earlier run left pending; channels connect in the background
   cameras.start();
   log.info({ dashboard: url, cameras: cameras.list().length }, 'server listening');
   const stopRetention = startEventRetention(store.events, config.events, log);
@@ -146,6 +164,8 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       stream.close();
       await app.close(); // forceCloseConnections: open requests (a held playlist) are cut
       await rules?.close(); // open events close ('shutdown') while the store is still open
+      await notifier.drain(2000); // their closed messages, when the receivers answer at once (else at the next start)
+      await notifier.close();
       await cameras.close();
       await stopRetention();
       await opts.visionEngine?.close(); // after the rule loop that asks it, before the store

@@ -110,7 +110,7 @@ export class AlertTracks {
     if (c.type === 'closed' && t.eventId) {
       const id = t.eventId;
       t.eventId = null;
-      const rec = await this.call(() => this.d.sink.close(id, c.pdt, c.reason));
+      const rec = await this.call(() => this.d.sink.close(id, c.pdt, c.reason, ev?.pdt ?? c.pdt));
       if (rec) this.d.emit({ type: 'closed', event: rec, framePdt: ev?.pdt ?? c.pdt });
     }
   }

@@ -124,7 +124,8 @@ export interface EventUpdate {
 export interface EventSink {
   open(e: NewEvent): Promise<EventRecord>;
   update(id: string, change: EventUpdate): Promise<EventRecord>;
-  close(id: string, endPdt: number, reason: CloseReason): Promise<EventRecord>;
+  /** `framePdt`: the evaluation that closed it (default endPdt), for notification latency. */
+  close(id: string, endPdt: number, reason: CloseReason, framePdt?: number): Promise<EventRecord>;
   /** Stores evaluations; those with an `eventId` belong to that event's evidence. */
   addEvaluations(evals: ReadonlyArray<{ evaluation: Evaluation; eventId: string | null }>): Promise<void>;
   /** Closes every open event (shutdown, or the next start after a crash); returns what it closed. */

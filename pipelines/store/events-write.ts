@@ -1,8 +1,10 @@
-// The row side of EventSink: each function runs inside the caller's transaction. Files are the caller's
-// (events.ts): written before these run, removed after they commit.
+// The row side of EventSink: each function runs inside the caller's transaction, together with the outbox
+// messages the change causes (outbox-write.ts). Files are the caller's (events.ts): written before these run,
+// removed after they commit.
 import type { Selectable, Transaction } from 'kysely';
 import type { CloseReason, Evaluation, EventUpdate } from '../rules/types.ts';
-import { EventStoreError, evaluationRow, promptHash } from './event-rows.ts';
+import { EventStoreError, evaluationRow, promptHash, toEventRecord } from './event-rows.ts';
+import { enqueueChange } from './outbox-write.ts';
 import type { EventsTable, StoreSchema } from './schema.ts';
 
 type Trx = Transaction<StoreSchema>;
@@ -17,8 +19,8 @@ export async function eventRow(trx: Trx, id: string): Promise<EventRow> {
   return row;
 }
 
-/** Applies an update to an open event; `tag` is the new evidence generation when the update brings a frame. */
-export async function updateEventRow(trx: Trx, id: string, change: EventUpdate, tag: string | null): Promise<EventRow> {
+/** Applies an update to an open event; `tag` is the new evidence generation when the update brings a frame. `queued`: messages written. */
+export async function updateEventRow(trx: Trx, id: string, change: EventUpdate, tag: string | null, now: number): Promise<{ row: EventRow; queued: number }> {
   const cur = await eventRow(trx, id);
   if (cur.state !== 'open') throw new EventStoreError('EVENT_CLOSED', `event ${id} is closed (${cur.close_reason}); a new positive opens a new event`);
   const set: Partial<EventRow> = {};
@@ -29,28 +31,37 @@ export async function updateEventRow(trx: Trx, id: string, change: EventUpdate, 
     set.evidence_tag = tag;
   }
   if (Object.keys(set).length) await trx.updateTable('events').set(set).where('id', '=', id).execute();
-  return { ...cur, ...set };
+  const row = { ...cur, ...set };
+  const framePdt = change.endPdt ?? change.evidence?.pdt ?? Number(row.end_pdt ?? row.start_pdt);
+  return { row, queued: await enqueueChange(trx, 'updated', toEventRecord(cur), toEventRecord(row), framePdt, now) };
 }
 
-/** Closes one event at `endPdt`; an event already closed is returned unchanged. */
-export async function closeEventRow(trx: Trx, id: string, endPdt: number, reason: CloseReason): Promise<EventRow> {
+/** Closes one event at `endPdt` (`framePdt`: the evaluation that closed it); an event already closed is returned unchanged. */
+export async function closeEventRow(trx: Trx, id: string, endPdt: number, reason: CloseReason, framePdt: number, now: number): Promise<{ row: EventRow; queued: number }> {
   const cur = await eventRow(trx, id);
-  if (cur.state !== 'open') return cur;
-  return closeRow(trx, cur, endPdt, reason);
+  if (cur.state !== 'open') return { row: cur, queued: 0 };
+  return closeRow(trx, cur, endPdt, reason, framePdt, now);
 }
 
 /** Closes every open event at its last positive pdt. */
-export async function closeAllOpenRows(trx: Trx, reason: CloseReason): Promise<EventRow[]> {
+export async function closeAllOpenRows(trx: Trx, reason: CloseReason, now: number): Promise<{ rows: EventRow[]; queued: number }> {
   const open = await trx.selectFrom('events').selectAll().where('state', '=', 'open').orderBy('start_pdt').execute();
-  const closed: EventRow[] = [];
-  for (const row of open) closed.push(await closeRow(trx, row, Number(row.end_pdt ?? row.start_pdt), reason));
-  return closed;
+  const rows: EventRow[] = [];
+  let queued = 0;
+  for (const cur of open) {
+    const end = Number(cur.end_pdt ?? cur.start_pdt);
+    const r = await closeRow(trx, cur, end, reason, end, now);
+    rows.push(r.row);
+    queued += r.queued;
+  }
+  return { rows, queued };
 }
 
-async function closeRow(trx: Trx, cur: EventRow, endPdt: number, reason: CloseReason): Promise<EventRow> {
+async function closeRow(trx: Trx, cur: EventRow, endPdt: number, reason: CloseReason, framePdt: number, now: number): Promise<{ row: EventRow; queued: number }> {
   const set = { state: 'closed', end_pdt: endPdt, close_reason: reason, rec_to: endPdt + Number(cur.post_ms) };
   await trx.updateTable('events').set(set).where('id', '=', cur.id).execute();
-  return { ...cur, ...set };
+  const row = { ...cur, ...set };
+  return { row, queued: await enqueueChange(trx, 'closed', toEventRecord(cur), toEventRecord(row), framePdt, now) };
 }
 
 /** Inserts evaluations, each prompt text stored once (`prompts`, keyed by hash, with the newest pdt that used it). */

@@ -13,6 +13,7 @@ import { evaluationsBetween, getEvent, listEvents, type EventQuery } from './eve
 import { retain, sweep, type RetentionResult, type SweepResult } from './events-upkeep.ts';
 import { closeAllOpenRows, closeEventRow, insertEvaluations, updateEventRow } from './events-write.ts';
 import { EvidenceFiles, isEventId, newEvidenceTag, type EvidenceKind } from './evidence-files.ts';
+import { enqueueOpened, type NotifyHooks } from './outbox-write.ts';
 import type { StoreSchema } from './schema.ts';
 
 export type { EventQuery } from './events-query.ts';
@@ -35,6 +36,8 @@ export class KyselyEventStore implements EventSink {
   readonly files: EvidenceFiles;
   /** Events whose files are being written or removed: the sweep leaves their folders alone. */
   readonly #busy = new Map<string, number>();
+  /** Notifications: with hooks, every event change writes its outbox messages in its own transaction. */
+  #notify: NotifyHooks | null = null;
 
   constructor(
     private readonly db: Kysely<StoreSchema>,
@@ -44,11 +47,18 @@ export class KyselyEventStore implements EventSink {
     this.files = new EvidenceFiles(eventsDirIn(dataDir));
   }
 
+  /** Turns notifications on (hooks) or off (null); changes committed from now on write their messages. */
+  setNotify(hooks: NotifyHooks | null): void {
+    this.#notify = hooks;
+  }
+
   open(e: NewEvent): Promise<EventRecord> {
     const id = newEventId(e.startPdt);
     const tag = newEvidenceTag();
     return this.#whileBusy(id, async () => {
-      const row = newEventRow(id, e, tag, Date.now());
+      const now = Date.now();
+      const row = newEventRow(id, e, tag, now);
+      let queued = 0;
       try {
         await this.files.write(id, e.evidence);
         await this.db.transaction().execute(async (trx) => {
@@ -57,11 +67,13 @@ export class KyselyEventStore implements EventSink {
             trx,
             e.evaluations.map((evaluation) => ({ evaluation, eventId: id })),
           );
+          queued = await enqueueOpened(trx, this.#notify, e.rule.rule, toEventRecord(row), now);
         });
       } catch (err) {
         await this.files.remove(id).catch(() => undefined); // a folder left here is the sweep's
         throw err;
       }
+      this.#queued(queued);
       return toEventRecord(row);
     });
   }
@@ -72,7 +84,9 @@ export class KyselyEventStore implements EventSink {
       if (tag && change.evidence) await this.files.stage(id, change.evidence, tag);
       let row;
       try {
-        row = await this.db.transaction().execute((trx) => updateEventRow(trx, id, change, tag));
+        const done = await this.db.transaction().execute((trx) => updateEventRow(trx, id, change, tag, Date.now()));
+        row = done.row;
+        this.#queued(done.queued);
       } catch (err) {
         if (tag) await this.files.discard(id, tag).catch(() => undefined);
         throw err;
@@ -85,8 +99,10 @@ export class KyselyEventStore implements EventSink {
     });
   }
 
-  async close(id: string, endPdt: number, reason: CloseReason): Promise<EventRecord> {
-    return toEventRecord(await this.db.transaction().execute((trx) => closeEventRow(trx, id, endPdt, reason)));
+  async close(id: string, endPdt: number, reason: CloseReason, framePdt = endPdt): Promise<EventRecord> {
+    const done = await this.db.transaction().execute((trx) => closeEventRow(trx, id, endPdt, reason, framePdt, Date.now()));
+    this.#queued(done.queued);
+    return toEventRecord(done.row);
   }
 
   async addEvaluations(evals: ReadonlyArray<{ evaluation: Evaluation; eventId: string | null }>): Promise<void> {
@@ -95,7 +111,9 @@ export class KyselyEventStore implements EventSink {
   }
 
   async closeAllOpen(reason: CloseReason): Promise<EventRecord[]> {
-    return (await this.db.transaction().execute((trx) => closeAllOpenRows(trx, reason))).map(toEventRecord);
+    const done = await this.db.transaction().execute((trx) => closeAllOpenRows(trx, reason, Date.now()));
+    this.#queued(done.queued);
+    return done.rows.map(toEventRecord);
   }
 
   /** Newest first (startPdt desc, id desc); `next` is the cursor of the following page, null on the last. */
@@ -159,6 +177,10 @@ export class KyselyEventStore implements EventSink {
     }
     for (const m of result.missingFiles) this.log?.warn({ event: m.id, missing: m.kinds }, 'event evidence files are missing; the event is kept without them');
     return result;
+  }
+
+  #queued(n: number): void {
+    if (n > 0) this.#notify?.queued?.();
   }
 
   async #whileBusy<T>(id: string, fn: () => Promise<T>): Promise<T> {

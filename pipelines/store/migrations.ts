@@ -150,6 +150,63 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('evaluations_event_pdt').on('evaluations').columns(['event_id', 'pdt']).execute();
     },
   },
+  {
+    // Notifications (pipelines/notify): the outbox rows written in the same transaction as the event change that
+    // caused them, what each (event, channel) was last told (one `opened` per event, `updated` only on a change),
+    // the last message per (rule, camera, channel) for cooldowns, and snoozes.
+    version: 5,
+    name: 'notification outbox',
+    async up(db) {
+      await db.schema
+        .createTable('notify_outbox')
+        // SQLite: the rowid alias gives delivery order.
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('camera', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('frame_pdt', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('done_at', 'bigint')
+        .execute();
+      // The worker's "due now" scan and the dead-letter list.
+      await db.schema.createIndex('notify_outbox_state_next').on('notify_outbox').columns(['state', 'next_at']).execute();
+      await db.schema.createIndex('notify_outbox_event').on('notify_outbox').columns(['event_id', 'channel', 'seq']).execute();
+      await db.schema
+        .createTable('notify_events')
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('peak', 'double precision', (c) => c.notNull())
+        .addColumn('best_pdt', 'bigint', (c) => c.notNull())
+        .addColumn('messages', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('notify_events_pk', ['event_id', 'channel'])
+        .execute();
+      await db.schema
+        .createTable('notify_last')
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('camera', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('pdt', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('notify_last_pk', ['rule', 'camera', 'channel'])
+        .execute();
+      await db.schema
+        .createTable('notify_snoozes')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('rule', 'text')
+        .addColumn('camera', 'text')
+        .addColumn('until', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
 
 export class SchemaTooNewError extends Error {

@@ -100,6 +100,58 @@ export interface EvaluationsTable {
   event_id: string | null;
 }
 
+/** One message for one channel (pipelines/notify): written with the event change that caused it, delivered at least once. */
+export interface NotifyOutboxTable {
+  seq: Generated<number>;
+  /** Stable message id (the webhook-id): a retry sends the same id. */
+  id: string;
+  channel: string;
+  event_id: string;
+  /** opened | updated | closed */
+  kind: string;
+  rule: string;
+  camera: string;
+  /** JSON: {event, before} as EventRecords. */
+  payload: string;
+  /** pdt of the frame that caused it (delivery latency is measured from it). */
+  frame_pdt: number;
+  created_at: number;
+  /** pending | sent | dead */
+  state: string;
+  attempts: number;
+  /** Wall-clock ms of the next attempt. */
+  next_at: number;
+  last_error: string | null;
+  done_at: number | null;
+}
+
+/** What one channel was told about one event: `notified` or `suppressed` (cooldown, snooze, severity) for its whole life. */
+export interface NotifyEventsTable {
+  event_id: string;
+  channel: string;
+  status: string;
+  peak: number;
+  best_pdt: number;
+  messages: number;
+}
+
+/** pdt of the last message per (rule, camera, channel): the cooldown counts from it. */
+export interface NotifyLastTable {
+  rule: string;
+  camera: string;
+  channel: string;
+  pdt: number;
+}
+
+/** A rule, a camera, or both silenced until `until` (wall-clock ms). */
+export interface NotifySnoozesTable {
+  id: Generated<number>;
+  rule: string | null;
+  camera: string | null;
+  until: number;
+  created_at: number;
+}
+
 export interface StoreSchema {
   recordings: RecordingsTable;
   recording_totals: RecordingTotalsTable;
@@ -109,4 +161,8 @@ export interface StoreSchema {
   events: EventsTable;
   prompts: PromptsTable;
   evaluations: EvaluationsTable;
+  notify_outbox: NotifyOutboxTable;
+  notify_events: NotifyEventsTable;
+  notify_last: NotifyLastTable;
+  notify_snoozes: NotifySnoozesTable;
 }

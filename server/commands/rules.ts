@@ -8,6 +8,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { loadConfig } from '../../config/load.ts';
 import { RuleSchema, checkRuleCameras, type Rule } from '../../config/rule.ts';
+import { checkRuleChannels } from '../../config/notify.ts';
 import type { VigilConfig } from '../../config/schema.ts';
 import { openSqliteStore, storeFileIn } from '../../pipelines/store/index.ts';
 import { canonicalJson } from '../../pipelines/store/rules.ts';
@@ -113,7 +114,7 @@ function readRuleFile(file: string, config: Readonly<VigilConfig>): Rule {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length) throw new UsageError(`${file}: not YAML: ${doc.errors[0]!.message.split('\n')[0]}`, 2);
   const parsed = RuleSchema.safeParse(doc.toJS());
-  const issues = parsed.success ? checkRuleCameras(parsed.data, config.cameras) : parsed.error.issues;
+  const issues = parsed.success ? [...checkRuleCameras(parsed.data, config.cameras), ...checkRuleChannels(parsed.data, config.notify.channels)] : parsed.error.issues;
   if (issues.length) throw new UsageError(`${file}: invalid rule\n${issues.map((i) => `  - ${dotPath(i.path) || '(root)'}: ${i.message}`).join('\n')}`, 2);
   return parsed.data!;
 }

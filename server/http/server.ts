@@ -13,6 +13,7 @@ import { mediaRoutes, type MediaDeps } from './media.ts';
 import { registerOpenApi } from './openapi.ts';
 import { ruleRoutes, type RuleRouteDeps } from './rules.ts';
 import { eventRoutes, type EventRouteDeps } from './events.ts';
+import { notifyRoutes, type NotifyRouteDeps } from './notify.ts';
 import type { VigilMetrics } from '../metrics.ts';
 import { checkPath } from './path-guard.ts';
 import type { RequestGuard } from './request-guard.ts';
@@ -20,6 +21,8 @@ import type { RequestGuard } from './request-guard.ts';
 export interface HttpDeps extends ApiDeps, MediaDeps, Omit<RuleRouteDeps, 'cameras'>, EventRouteDeps {
   metrics: VigilMetrics;
   guard: RequestGuard;
+  /** Dead letters and snoozes (/api/notifications, /api/snooze). */
+  notify?: NotifyRouteDeps;
   /** Built dashboard (client/dist). */
   clientDir: string;
   log: Logger;
@@ -53,6 +56,7 @@ export async function createHttp(d: HttpDeps): Promise<{ app: FastifyInstance; r
   apiRoutes(app, d);
   ruleRoutes(app, { ...d, cameras: d.cameras });
   eventRoutes(app, d);
+  if (d.notify) notifyRoutes(app, d.notify);
   app.get('/metrics', async (_req, reply) => {
     const { contentType, body } = await d.metrics.text();
     return reply.type(contentType).header('cache-control', 'no-store').send(body);

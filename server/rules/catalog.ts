@@ -3,6 +3,7 @@
 // is stored, rules provisioned by the config file stay read-only, writes are serialized (two creates of
 // one id cannot both succeed), and after each change the loop gets the enabled rules.
 import { RuleSchema, checkRuleCameras, type Rule } from '../../config/rule.ts';
+import { checkRuleChannels } from '../../config/notify.ts';
 import type { ActiveRule } from '../../pipelines/rules/types.ts';
 import type { Logger } from '../log.ts';
 import { Errors, invalid } from '../http/errors.ts';
@@ -18,6 +19,8 @@ export interface RuleCatalogDeps {
   repo: RuleRepository;
   /** The configured cameras (rules may only name these). */
   cameras: () => readonly CameraRef[];
+  /** The configured notification channels (rules may only name these; default none). */
+  channels?: () => ReadonlyArray<{ id: string }>;
   /** Receives the enabled rules after every change (the rule loop; none when the server runs without one). */
   apply: (rules: ActiveRule[]) => unknown;
   log: Logger;
@@ -47,7 +50,7 @@ export class RuleCatalog {
   validate(input: unknown): Rule {
     const parsed = RuleSchema.safeParse(input);
     if (!parsed.success) throw invalid('invalid rule', zodIssues(parsed.error));
-    const issues = checkRuleCameras(parsed.data, this.d.cameras()).map((i) => ({ path: dotPath(i.path), message: i.message }));
+    const issues = [...checkRuleCameras(parsed.data, this.d.cameras()), ...checkRuleChannels(parsed.data, this.d.channels?.() ?? [])].map((i) => ({ path: dotPath(i.path), message: i.message }));
     if (issues.length) throw invalid('invalid rule', issues);
     return parsed.data;
   }
