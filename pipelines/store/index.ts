@@ -7,3 +7,4 @@ export { KyselyEventStore, EventStoreError, eventsDirIn, type EventQuery, type R
 export { EVIDENCE_KINDS, type EvidenceKind } from './evidence-files.ts';
 export { newEventId } from './event-rows.ts';
 export { KyselyRuleRepository, RuleStoreError, type RuleSource, type RuleStoreErrorCode, type StoredRule } from './rules.ts';
+export { KyselyAuthRepository, type AuditEntry, type RoleName, type SessionRow, type TokenRow, type UserRow } from './auth.ts';

@@ -10,6 +10,7 @@ import { migrate, MIGRATIONS, type Migration } from './migrations.ts';
 import { KyselyEventStore } from './events.ts';
 import { KyselyRecordingIndex } from './recordings.ts';
 import { KyselyRuleRepository } from './rules.ts';
+import { KyselyAuthRepository } from './auth.ts';
 import type { StoreSchema } from './schema.ts';
 import type { Store } from './store.ts';
 
@@ -69,6 +70,7 @@ class SqliteStore implements Store {
   readonly recordings: KyselyRecordingIndex;
   readonly events: KyselyEventStore;
   readonly rules: KyselyRuleRepository;
+  readonly auth: KyselyAuthRepository;
   #closing: Promise<void> | null = null;
 
   constructor(
@@ -80,6 +82,7 @@ class SqliteStore implements Store {
     this.recordings = new KyselyRecordingIndex(db);
     this.events = new KyselyEventStore(db, dataDir, logger);
     this.rules = new KyselyRuleRepository(db);
+    this.auth = new KyselyAuthRepository(db);
   }
 
   close(): Promise<void> {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CameraManager } from '../cameras/manager.ts';
 import { Errors } from './errors.ts';
+import { access } from '../auth/roles.ts';
 import { HlsParams, SegmentParams, jsonSchema } from './schemas.ts';
 
 export interface MediaDeps {
@@ -25,7 +26,8 @@ const SEGMENT_CACHE = 'no-cache';
 const PLAYLIST_WAIT_MS = 4000;
 
 export function mediaRoutes(app: FastifyInstance, d: MediaDeps): void {
-  app.get('/hls/:camera/:file', { schema: { params: jsonSchema(HlsParams) } }, async (req: FileRequest, reply) => {
+  // Read-only video: the one place a `?token=` query parameter is accepted (players that cannot set headers).
+  app.get('/hls/:camera/:file', { ...access('viewer', true), schema: { params: jsonSchema(HlsParams) } }, async (req: FileRequest, reply) => {
     const { camera, file } = req.params;
     const state = cameraState(d, camera);
     if (file.endsWith('.m3u8')) {
@@ -41,7 +43,7 @@ export function mediaRoutes(app: FastifyInstance, d: MediaDeps): void {
     const dir = existsSync(join(live, file)) ? live : d.recordingDirOf(camera);
     return sendMedia(reply, file, dir, SEGMENT_CACHE, true);
   });
-  app.get('/recordings/:camera/:file', { schema: { params: jsonSchema(SegmentParams) } }, async (req: FileRequest, reply) => {
+  app.get('/recordings/:camera/:file', { ...access('viewer', true), schema: { params: jsonSchema(SegmentParams) } }, async (req: FileRequest, reply) => {
     const { camera, file } = req.params;
     cameraState(d, camera);
     return sendMedia(reply, file, d.recordingDirOf(camera), SEGMENT_CACHE, true);

@@ -5,6 +5,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { openApiSchema } from './schemas.ts';
+import { access } from '../auth/roles.ts';
 
 const PARTS = ['params', 'querystring', 'body', 'headers'] as const;
 
@@ -24,7 +25,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       return { schema: schema ? toOpenApi(schema as Record<string, unknown>) : schema, url };
     },
   });
-  app.get('/api/openapi.json', { schema: { summary: 'This document (OpenAPI 3.0)' } }, async () => app.swagger());
+  app.get('/api/openapi.json', { ...access('viewer'), schema: { summary: 'This document (OpenAPI 3.0)' } }, async () => app.swagger());
 }
 
 function toOpenApi(schema: Record<string, unknown>): Record<string, unknown> {
