@@ -75,6 +75,8 @@ export interface RunningServer {
   routes: readonly RouteEntry[];
   /** Users, sessions, tokens (auth.enabled: whether anyone must log in). */
   auth: AuthService;
+  /** The listening HTTP(S) server (tests count requests on it). */
+  httpServer: import('node:http').Server;
   close(): Promise<void>;
 }
 
@@ -183,7 +185,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await store.close();
       log.info('shut down');
     })());
-  return { url, port, host: config.server.host, cameras, store, rules, routes, auth, close };
+  return { url, port, host: config.server.host, cameras, store, rules, routes, auth, httpServer: app.server, close };
 }
 
 function urlHost(host: string): string {

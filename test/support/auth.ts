@@ -18,7 +18,7 @@ export interface AuthServer extends TestServer {
   announced: string[];
 }
 
-export async function startAuthServer(config: Partial<VigilConfigInput> = {}, opts: StartOptions & { real?: boolean; clientDir?: string } = {}): Promise<AuthServer> {
+export async function startAuthServer(config: Partial<VigilConfigInput> = {}, opts: StartOptions & { real?: boolean; clientDir?: string; host?: string; dataDir?: string } = {}): Promise<AuthServer> {
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
