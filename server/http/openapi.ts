@@ -17,7 +17,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         title: 'Vigil',
         version,
         description:
-          'Cameras, standing rules, events with evidence. Errors are `{error: {status, code, message, issues?}}`; every request must name a host Vigil answers to (FOREIGN_HOST) and come from the dashboard itself when it carries an Origin (FOREIGN_ORIGIN).',
+          'Cameras, standing rules, events with evidence. Errors are `{error: {status, code, message, issues?}}`; every request must name a host Vigil answers to (FOREIGN_HOST) and come from the dashboard itself when it carries an Origin (FOREIGN_ORIGIN). With auth on (any non-loopback bind), send `Authorization: Bearer <API token>` or the session cookie from POST /api/login: 401 UNAUTHORIZED without, 403 FORBIDDEN for a role that may not (viewer: reads; operator: rule writes and event review; admin: tokens), 403 CROSS_SITE for a change by cookie without the page\'s Origin.',
       },
     },
     transform: ({ schema, url }) => {
