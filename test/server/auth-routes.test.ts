@@ -129,6 +129,11 @@ describe('auth on every route, file and socket', () => {
       expect((await call('GET', p, null, undefined, { authorization: `Bearer ${viewer.token}` })).status, p).toBe(200);
     }
     for (const p of files.video) expect((await call('GET', `${p}?token=${viewer.token}`, null)).status, p).toBe(200);
+    // A player given the playlist URL with ?token= resolves segment URIs without the query: they carry the token.
+    const listed = await (await fetch(new URL(`/hls/front/live.m3u8?token=${viewer.token}`, base))).text();
+    const segment = listed.split('\n').find((l) => l && !l.startsWith('#'))!;
+    expect(segment).toBe(`seg-1-0.ts?token=${viewer.token}`);
+    expect((await call('GET', new URL(segment, `${base}/hls/front/live.m3u8`).pathname + new URL(segment, base).search, null)).status).toBe(200);
     // The query parameter is for players that cannot set headers, and for read-only video only.
     for (const p of [...files.image, '/api/events', '/api/cameras', '/api/me']) expect((await call('GET', `${p}?token=${viewer.token}`, null)).status, p).toBe(401);
     expect((await call('GET', '/metrics', null)).status).toBe(401); // from another machine: a token is needed
