@@ -58,6 +58,7 @@ export class AuthService extends SafeEmitter<AuthEvents> {
 
   /** First start with auth on: creates `admin` with a generated password and returns it (to print once); else null. */
   async ensureAdmin(): Promise<string | null> {
+    await this.repo.deleteExpiredSessions();
     if (!this.enabled || (await this.repo.countUsers()) > 0) return null;
     const password = generatePassword();
     if (!(await this.repo.addUser('admin', 'admin', await hashPassword(password)))) return null;
