@@ -112,8 +112,15 @@ describe('sessions and tokens', () => {
     expect(await status('/api/tokens', as(operator.token, 'GET'))).toBe(403);
     expect((await s.store.rules.get('by-viewer'))).toBeNull();
     expect((await s.store.rules.get('by-token'))!.author).toBe('token:automation');
+    const carolCookie = (await login(s, 'operator', 'operator-pass-1234')).cookie;
+    expect(await status('/api/rules/by-token', asPage(s, carolCookie, { method: 'PUT', headers: json, body: JSON.stringify({ ...RULE('by-token'), question: 'is the gate shut?' }) }))).toBe(200);
+    expect((await s.store.rules.get('by-token'))!.author).toBe('operator');
+    expect(await status('/api/rules/by-token', as(operator.token, 'DELETE'))).toBe(200);
     const audit = await s.store.auth.auditLog(200);
     expect(audit.find((e) => e.action === 'rule-created' && e.target === 'by-token')).toMatchObject({ actor: 'token:automation' });
+    expect(audit.find((e) => e.action === 'rule-changed' && e.target === 'by-token')).toMatchObject({ actor: 'operator' });
+    expect(audit.find((e) => e.action === 'rule-deleted' && e.target === 'by-token')).toMatchObject({ actor: 'token:automation' });
+    expect(s.logLines.some((l) => l.includes('"audit":"rule-deleted"') && l.includes('"actor":"token:automation"'))).toBe(true);
     expect(audit.find((e) => e.action === 'event-reviewed' && e.target === event.id)).toMatchObject({ actor: 'token:automation', detail: expect.stringContaining('false-positive') });
     const listed = (await (await fetch(new URL('/api/tokens', s.url), asPage(s, admin))).json()) as { id: string; lastUsed: number | null; token?: string }[];
     expect(listed.find((t) => t.id === operator.id)?.lastUsed).toBeGreaterThan(0);
