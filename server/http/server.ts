@@ -1,6 +1,7 @@
-// The HTTP layer on fastify: every request passes the request guard (Host, Origin) and the path guard
-// before any route, errors leave as catalogue codes, and websocket upgrades go through the same guard
-// before socket.io or /api/stream see them.
+// The HTTP layer on fastify: every request passes the request guard (Host, Origin), the path guard and the
+// auth gate (server/auth/gate.ts: the role each route declares in `config.access`; undeclared means admin)
+// before any route, errors leave as catalogue codes, and websocket upgrades go through the same guard and
+// credential check before socket.io or /api/stream see them.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
