@@ -156,6 +156,20 @@ describe('auth on every route, file and socket', () => {
       expect(await upgrade(`${ws}${path}`, { authorization: `Bearer ${viewer.token}` }), path).toBe('open');
     }
   });
+
+  it('X-Forwarded-For from an address not in trustedProxies is ignored: the login limit counts the real client', async () => {
+    const attempt = (i: number) =>
+      fetch(new URL('/api/login', base), { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${i}` }, body: JSON.stringify({ user: `spoof${i}`, password: 'x' }) });
+    // Each attempt claims another address and another user: were the header believed, none would ever be limited.
+    let refused: Response | null = null;
+    for (let i = 0; i <= 20 && !refused; i++) {
+      const r = await attempt(i);
+      if (r.status === 429) refused = r;
+      else expect(r.status).toBe(401);
+    }
+    expect(refused?.status).toBe(429);
+    expect(((await refused!.json()) as { error: { message: string } }).error.message).toContain(`from ${externalAddress()}`);
+  });
 });
 
 /** Opens a websocket: 'open', or the HTTP status it was refused with. */
