@@ -133,7 +133,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   });
   const stream = new EventStream(cameras, log, opts.stream);
   // Host/Origin first (a rebinding page learns nothing, not even that a login is needed), then the credentials.
-  const gate = async (req: IncomingMessage) => guard.check(req.headers) ?? (await gateRaw(auth, req, config.server.trustedProxies));
+  const gate = async (req: IncomingMessage) => guard.check(req.headers) ?? (await gateRaw(auth, req));
   const hub = new SocketHub(app.server, cameras, log, guard, gate);
   routeUpgrades(app, guard, [stream, hub], gate);
   // Sockets hold their credentials for as long as they are open: re-checked when some end, and every 30 s

@@ -4,7 +4,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyError } from '@fastify/error';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import proxyaddr from '@fastify/proxy-addr';
 import { Errors } from '../http/errors.ts';
 import { isLoopbackHost } from '../../config/schema.ts';
 import { roleCovers, type Access, type AccessConfig } from './roles.ts';
@@ -57,17 +56,14 @@ export function decide(need: Access, p: Principal | null, method: string, header
   return null;
 }
 
-/** The client address of a raw request, through trusted proxies only (fastify's req.ip does the same). */
-export function clientAddress(req: IncomingMessage, trusted: readonly string[]): string {
-  if (trusted.length === 0) return req.socket.remoteAddress ?? '';
-  return proxyaddr(req, proxyaddr.compile([...trusted]));
-}
-
-/** Checks a raw request (socket.io, websocket upgrades) as a viewer route; the principal rides on the request. */
-export async function gateRaw(auth: AuthService, req: IncomingMessage, trusted: readonly string[]): Promise<FastifyError | null> {
+/**
+ * Checks a raw request (socket.io, websocket upgrades) as a viewer route; the principal rides on the request.
+ * (A viewer route does not depend on the client address, so no forwarded header is read here.)
+ */
+export async function gateRaw(auth: AuthService, req: IncomingMessage): Promise<FastifyError | null> {
   const p = await auth.identify({ headers: req.headers });
   (req as IncomingMessage & { principal?: Principal | null }).principal = p;
-  return decide('viewer', p, 'GET', req.headers, clientAddress(req, trusted));
+  return decide('viewer', p, 'GET', req.headers, req.socket.remoteAddress ?? '');
 }
 
 export function principalOf(req: IncomingMessage): Principal | null {
