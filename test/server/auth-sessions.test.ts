@@ -4,6 +4,7 @@
 // request (and its open stream is closed), who changed what is audited, and no secret ever reaches the log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { io } from 'socket.io-client';
 import { hashPassword } from '../../server/auth/passwords.ts';
 import { newEvent } from '../support/events.ts';
 import { asPage, login, startAuthServer, tokenFor, type AuthServer } from '../support/auth.ts';
@@ -139,6 +140,19 @@ describe('sessions and tokens', () => {
     expect(await status(seg)).toBe(401);
     expect(await status('/hls/front/live.m3u8', { headers: { authorization: `Bearer ${player.token}` } })).toBe(401);
     expect(await closed).toBe(1008);
+  });
+
+  it('logging out drops the live socket.io connection made with that session', async () => {
+    const { cookie } = await login(s, 'viewer', 'viewer-pass-12345');
+    const socket = io(s.url, { transports: ['websocket'], extraHeaders: { cookie, origin: s.url.replace(/\/$/, '') }, reconnection: false });
+    try {
+      await new Promise((done, fail) => socket.once('connect', () => done(null)).once('connect_error', fail));
+      const dropped = new Promise<string>((done) => socket.once('disconnect', (reason) => done(reason)));
+      expect(await status('/api/logout', asPage(s, cookie, { method: 'POST' }))).toBe(200);
+      expect(await dropped).toBe('io server disconnect');
+    } finally {
+      socket.close();
+    }
   });
 
   it('never writes a password, a session id or a token to the log; the admin password was announced once, not logged', async () => {
