@@ -98,7 +98,7 @@ export const RecordingSchema = z.strictObject({
 });
 
 export const ServerSchema = z.strictObject({
-  host: z.string().default('127.0.0.1').describe('Address to bind. Keep 127.0.0.1 unless a proxy with auth is in front.'),
+  host: z.string().default('127.0.0.1').describe('Address to bind. Any address other than loopback turns auth on (see `auth`).'),
   port: z.number().int().min(0).max(65535).default(8080).describe('HTTP port (0 picks a free one).'),
   publicUrl: z
     .string()
@@ -120,6 +120,30 @@ export const ServerSchema = z.strictObject({
     .describe(
       'Browser origins allowed besides the one the request was sent to, for a reverse proxy that rewrites the Host header ' +
         '(e.g. "https://vigil.example.com"). Requests and websockets from any other page are refused.',
+    ),
+  auth: z
+    .enum(['auto', 'on', 'off'])
+    .default('auto')
+    .describe(
+      'Users, roles and tokens. "auto": on whenever `host` is not a loopback address (127.0.0.0/8, ::1, localhost), off on ' +
+        'loopback. "on": always (also on loopback). "off": nobody logs in; refused unless `host` is loopback, so camera ' +
+        'video never reaches the network unprotected. The first start with auth on creates the user "admin" and prints ' +
+        'its generated password once; `vigil users` manages users.',
+    ),
+  tls: z
+    .strictObject({
+      cert: z.string().min(1).describe('PEM certificate chain file.'),
+      key: z.string().min(1).describe('PEM private key file.'),
+    })
+    .optional()
+    .describe('Serve HTTPS directly with this certificate and key (session cookies are then marked Secure). Behind a TLS proxy, leave it out and set trustedProxies.'),
+  trustedProxies: z
+    .array(z.string().regex(/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/, 'expected an IP address or CIDR, e.g. "127.0.0.1" or "10.0.0.0/8"'))
+    .default([])
+    .describe(
+      'Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For / X-Forwarded-Proto are believed: the login rate ' +
+        'limit, the audit log and Secure cookies then use the client address and scheme they report. Forwarded headers from ' +
+        'any other address are ignored.',
     ),
 });
 
@@ -175,6 +199,13 @@ export const ConfigSchema = z
     notify: NotifySchema.prefault({}).describe('Notifications: webhook and MQTT channels, delivery retries (README "Notifications").'),
   })
   .superRefine((cfg, ctx) => {
+    if (cfg.server.auth === 'off' && !isLoopbackHost(cfg.server.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['server', 'auth'],
+        message: `auth is off but Vigil would listen on ${cfg.server.host}, beyond this machine: anyone on the network would see every camera. Set server.auth to "auto" or "on" (and log in), or bind 127.0.0.1`,
+      });
+    }
     const seen = new Set<string>();
     cfg.cameras.forEach((c, i) => {
       if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${c.id}"` });
@@ -193,6 +224,17 @@ export const ConfigSchema = z
       for (const issue of checkRuleChannels(r, cfg.notify.channels)) ctx.addIssue({ code: 'custom', path: ['rules', i, ...issue.path], message: issue.message });
     });
   });
+
+/** Loopback addresses and names: only this machine can reach a server bound there. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** Whether users must log in: `auto` means on beyond loopback. */
+export function authEnabled(server: Pick<ServerConfig, 'auth' | 'host'>): boolean {
+  return server.auth === 'on' || (server.auth === 'auto' && !isLoopbackHost(server.host));
+}
 
 export type VigilConfig = z.output<typeof ConfigSchema>;
 export type VigilConfigInput = z.input<typeof ConfigSchema>;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { VigilConfig } from '../config/schema.ts';
 import { rootLogger, type Logger } from './log.ts';
 import { CameraManager, type SupervisorFactory } from './cameras/manager.ts';
@@ -28,6 +29,10 @@ import type { RuleLoop } from '../pipelines/rules/rule-loop.ts';
 import { activeRules, forwardLive, recoverEvents, startRuleLoop } from './rules/loop-wiring.ts';
 import { cameraRefs, createNotifier, notifyRouteDeps } from './notify/wiring.ts';
 import { startEventRetention } from './rules/event-retention.ts';
+import { authEnabled } from '../config/schema.ts';
+import { AuthService } from './auth/service.ts';
+import { gateRaw } from './auth/gate.ts';
+import { readTls } from './auth/tls.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -51,6 +56,11 @@ export interface StartOptions {
   stream?: StreamOptions;
   clientDir?: string;
   logger?: Logger;
+  /**
+   * Where the first start with auth on prints the generated admin password, once (default: stdout, never the
+   * log: a log is shipped and kept, a terminal is read by the person who started Vigil).
+   */
+  announce?: (text: string) => void;
 }
 
 export interface RunningServer {
@@ -63,13 +73,18 @@ export interface RunningServer {
   store: Store;
   /** The standing-rules loop (null without a vision engine): latest(), test(), setRules(). */
   rules: RuleLoop | null;
-  /** Every HTTP route (method, pattern): what the request guard must cover. */
+  /** Every HTTP route (method, pattern, declared access): what the request guard and the auth gate must cover. */
   routes: readonly RouteEntry[];
+  /** Users, sessions, tokens (auth.enabled: whether anyone must log in). */
+  auth: AuthService;
+  /** The listening HTTP(S) server (tests count requests on it). */
+  httpServer: import('node:http').Server;
   close(): Promise<void>;
 }
 
 export async function startServer(config: Readonly<VigilConfig>, opts: StartOptions = {}): Promise<RunningServer> {
   const log = (opts.logger ?? rootLogger).child({ component: 'server' });
+  const tls = config.server.tls ? readTls(config.server.tls) : undefined;
   const store = await openSqliteStore({ file: storeFileIn(config.server.dataDir), dataDir: config.server.dataDir, logger: log });
   const ingest = await ingestDefaults(opts, store.recordings, engineGrid(config.engine)).catch(async (err: unknown) => {
     await store.close();
@@ -104,6 +119,13 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     await store.close();
     throw err;
   });
+  const auth = new AuthService({ repo: store.auth, enabled: authEnabled(config.server), log: log.child({ component: 'auth' }) });
+  const firstPassword = await auth.ensureAdmin();
+  if (firstPassword !== null) {
+    (opts.announce ?? ((t) => process.stdout.write(t)))(
+      `\nVigil created the user "admin" with this password (shown only now; change it with \`vigil users passwd admin\`):\n\n    ${firstPassword}\n\n`,
+    );
+  }
   const guard = new RequestGuard({ boundHost: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.allowedOrigins });
   const { app, routes } = await createHttp({
     cameras,
@@ -120,10 +142,21 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     version: packageVersion(),
     startedAt: Date.now(),
     log,
+    auth,
+    trustedProxies: config.server.trustedProxies,
+    ...(tls ? { tls } : {}),
   });
   const stream = new EventStream(cameras, log, opts.stream);
-  routeUpgrades(app, guard, [stream]); // before socket.io attaches: the guard sees every upgrade first
-  const hub = new SocketHub(app.server, cameras, log, guard);
+  // Host/Origin first (a rebinding page learns nothing, not even that a login is needed), then the credentials.
+  const gate = async (req: IncomingMessage) => guard.check(req.headers) ?? (await gateRaw(auth, req));
+  const hub = new SocketHub(app.server, cameras, log, guard, gate);
+  routeUpgrades(app, guard, [stream, hub], gate);
+  // Sockets hold their credentials for as long as they are open: re-checked when some end, and every 30 s
+  // (a password changed with `vigil users passwd` in another process ends sessions this one is not told of).
+  const recheck = () => void Promise.all([hub.revalidate((p) => auth.stillValid(p)), stream.revalidate((p) => auth.stillValid(p))]).catch((err: unknown) => log.error({ err }, 'socket credential re-check failed'));
+  const stopRevoked = auth.on('revoked', recheck);
+  const recheckTimer = auth.enabled ? setInterval(recheck, 30_000) : null;
+  recheckTimer?.unref();
 
   try {
     rules = opts.visionEngine ? await startRuleLoop(config, store, cameras, opts.visionEngine, log) : null;
@@ -135,6 +168,8 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   } catch (err) {
     await rules?.close();
     await notifier.close();
+    stopRevoked();
+    if (recheckTimer) clearInterval(recheckTimer);
     await hub.close();
     stream.close();
     await app.close();
@@ -143,12 +178,12 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     throw err;
   }
   const port = (app.server.address() as AddressInfo).port;
-  const url = `http://${urlHost(config.server.host)}:${port}/`;
+  const url = `${tls ? 'https' : 'http'}://${urlHost(config.server.host)}:${port}/`;
   boundUrl = url;
   notifier.setRules((await activeRules(store).catch(() => [])).map((a) => a.rule), cameraRefs(config));
   await notifier.start(); // delivers what an earlier run left pending; channels connect in the background
   cameras.start();
-  log.info({ dashboard: url, cameras: cameras.list().length }, 'server listening');
+  log.info({ dashboard: url, cameras: cameras.list().length, auth: auth.enabled }, 'server listening');
   const stopRetention = startEventRetention(store.events, config.events, log);
   if (opts.visionEngine) {
     // The store holds the rules made through the API beside the config file's (synced in by the loop).
@@ -160,6 +195,8 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const close = () =>
     (closing ??= (async () => {
       log.info('shutting down');
+      stopRevoked();
+      if (recheckTimer) clearInterval(recheckTimer);
       await hub.close();
       stream.close();
       await app.close(); // forceCloseConnections: open requests (a held playlist) are cut
@@ -172,7 +209,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await store.close();
       log.info('shut down');
     })());
-  return { url, port, host: config.server.host, cameras, store, rules, routes, close };
+  return { url, port, host: config.server.host, cameras, store, rules, routes, auth, httpServer: app.server, close };
 }
 
 function urlHost(host: string): string {

@@ -81,6 +81,32 @@ export function buildProgram(): Command {
     .option('--out <file>', 'write the annotated frame here (default with --image: <image>.annotated.jpg)')
     .action(async (id, opts) => (await import('./commands/rules.ts')).test(id, opts));
 
+  const users = program.command('users').description('People who log in to the dashboard (auth on).');
+  users
+    .command('list')
+    .description('List users and their roles.')
+    .option('-c, --config <file>', 'YAML config file (default config/vigil.yaml)')
+    .option('--json', 'print JSON')
+    .action(async (opts) => (await import('./commands/users.ts')).list(opts));
+  users
+    .command('add <name>')
+    .description('Add a user; prints a generated password once (or reads one with --password-stdin).')
+    .option('-c, --config <file>', 'YAML config file (default config/vigil.yaml)')
+    .option('-r, --role <role>', 'admin | operator | viewer', 'viewer')
+    .option('--password-stdin', 'read the password from stdin instead of generating one')
+    .action(async (name, opts) => (await import('./commands/users.ts')).add(name, opts));
+  users
+    .command('passwd <name>')
+    .description("Set a user's password (generated and printed once, or --password-stdin); their sessions end.")
+    .option('-c, --config <file>', 'YAML config file (default config/vigil.yaml)')
+    .option('--password-stdin', 'read the password from stdin instead of generating one')
+    .action(async (name, opts) => (await import('./commands/users.ts')).passwd(name, opts));
+  users
+    .command('remove <name>')
+    .description('Remove a user (never the last admin); their sessions end.')
+    .option('-c, --config <file>', 'YAML config file (default config/vigil.yaml)')
+    .action(async (name, opts) => (await import('./commands/users.ts')).remove(name, opts));
+
   const models = program.command('models').description('Vision model files.');
   models
     .command('pull')

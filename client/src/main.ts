@@ -1,4 +1,4 @@
-// Dashboard entry: one socket provider feeding the page's stores (sampled frames, rule results, open
+// Dashboard entry: the login form when the page has no session; else one socket provider feeding the page's stores (sampled frames, rule results, open
 // events), the engine banner, the open-events panel, and hash routing between the grid and a camera.
 import './style.css';
 import type { CameraInfo } from '../../server/wire.ts';
@@ -12,61 +12,73 @@ import { SocketProvider } from './socket.ts';
 import { AlertSound } from './sound.ts';
 import { cameraView, gridView, type View, type ViewDeps } from './views.ts';
 import { installTestHooks } from './test-hooks.ts';
+import { accountBar, showLogin, whoAmI, type Me } from './login.ts';
 
 const app = document.getElementById('app') as HTMLElement;
 const conn = document.getElementById('conn') as HTMLElement;
-const socket = new SocketProvider();
-const rules = new RuleNames();
-const alerts = new AlertStore();
-const sound = new AlertSound();
-const detections = new DetectionBuffer();
-const deps: ViewDeps = { socket, alerts, sources: { frames: new FrameBuffer(), detections, ruleName: (id) => rules.name(id) } };
-/** null until the first list arrives: "no such camera" is only said once we know. */
-let cameras: CameraInfo[] | null = null;
-let view: View | null = null;
+const me = await whoAmI();
+if (me) start(me);
+else showLogin(app);
 
-const banner = new EngineBanner();
-const panel = new AlertsPanel(alerts, sound, (id) => cameras?.find((c) => c.id === id)?.name ?? id);
-app.before(banner.el, panel.el);
-conn.before(panel.soundButton);
-banner.start();
+function start(me: Me): void {
+  conn.after(accountBar(me));
+  const socket = new SocketProvider();
+  const rules = new RuleNames();
+  const alerts = new AlertStore();
+  const sound = new AlertSound();
+  const detections = new DetectionBuffer();
+  const deps: ViewDeps = { socket, alerts, sources: { frames: new FrameBuffer(), detections, ruleName: (id) => rules.name(id) } };
+  /** null until the first list arrives: "no such camera" is only said once we know. */
+  let cameras: CameraInfo[] | null = null;
+  let view: View | null = null;
 
-function route(): void {
-  view?.destroy();
-  const m = /^#\/camera\/([^/]+)$/.exec(location.hash);
-  view = m ? cameraView(app, decodeURIComponent(m[1] as string), deps) : gridView(app, deps);
-  if (cameras) view.update(cameras);
+  const banner = new EngineBanner();
+  const panel = new AlertsPanel(alerts, sound, (id) => cameras?.find((c) => c.id === id)?.name ?? id);
+  app.before(banner.el, panel.el);
+  conn.before(panel.soundButton);
+  banner.start();
+
+  function route(): void {
+    view?.destroy();
+    const m = /^#\/camera\/([^/]+)$/.exec(location.hash);
+    view = m ? cameraView(app, decodeURIComponent(m[1] as string), deps) : gridView(app, deps);
+    if (cameras) view.update(cameras);
+  }
+
+  socket.onCameras((cams) => {
+    cameras = cams;
+    view?.update(cams);
+    panel.render();
+  });
+  socket.onCamera((cam) => {
+    const i = cameras?.findIndex((c) => c.id === cam.id) ?? -1;
+    if (cameras && i >= 0) cameras[i] = cam;
+    view?.camera(cam);
+  });
+  socket.onFrame((f) => deps.sources.frames.push(f));
+  socket.onDetections((d) => {
+    detections.push(d);
+    rules.seen(d.rule);
+  });
+  socket.onEvent((m) => {
+    rules.learn(m.event);
+    if (alerts.apply(m) && m.event.severity === 'alert') sound.play();
+  });
+  // Missed while disconnected (or before the first connect): open events and rule names.
+  socket.onResync(() => {
+    void fetchOpenEvents(alerts);
+    void rules.load();
+  });
+  // A session ended elsewhere (logged out in another tab, password changed): the socket is refused; show the login.
+  socket.onConnection((s) => {
+    if (s === 'reconnecting' && me.via === 'session') void whoAmI().then((still) => still || location.reload(), () => undefined);
+  });
+  socket.onConnection((s) => {
+    conn.dataset.state = s;
+    conn.textContent = s;
+  });
+  window.addEventListener('hashchange', route);
+  route();
+
+  if (__VIGIL_TEST_HOOKS__) installTestHooks(() => view, () => socket.state, sound);
 }
-
-socket.onCameras((cams) => {
-  cameras = cams;
-  view?.update(cams);
-  panel.render();
-});
-socket.onCamera((cam) => {
-  const i = cameras?.findIndex((c) => c.id === cam.id) ?? -1;
-  if (cameras && i >= 0) cameras[i] = cam;
-  view?.camera(cam);
-});
-socket.onFrame((f) => deps.sources.frames.push(f));
-socket.onDetections((d) => {
-  detections.push(d);
-  rules.seen(d.rule);
-});
-socket.onEvent((m) => {
-  rules.learn(m.event);
-  if (alerts.apply(m) && m.event.severity === 'alert') sound.play();
-});
-// Missed while disconnected (or before the first connect): open events and rule names.
-socket.onResync(() => {
-  void fetchOpenEvents(alerts);
-  void rules.load();
-});
-socket.onConnection((s) => {
-  conn.dataset.state = s;
-  conn.textContent = s;
-});
-window.addEventListener('hashchange', route);
-route();
-
-if (__VIGIL_TEST_HOOKS__) installTestHooks(() => view, () => socket.state, sound);

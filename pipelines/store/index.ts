@@ -8,3 +8,4 @@ export { EVIDENCE_KINDS, type EvidenceKind } from './evidence-files.ts';
 export { newEventId } from './event-rows.ts';
 export { KyselyRuleRepository, RuleStoreError, type RuleSource, type RuleStoreErrorCode, type StoredRule } from './rules.ts';
 export { KyselyOutbox, messageId, type OutboxMessage, type Snooze, type MessageKind, type MessagePayload, type NotifyHooks, type NotifyPolicy, type NotifyTarget } from './outbox.ts';
+export { KyselyAuthRepository, type AuditEntry, type RoleName, type SessionRow, type TokenRow, type UserRow } from './auth.ts';

@@ -3,6 +3,7 @@
 // transactional DDL). Steps are written with Kysely's schema builder in types both databases hold.
 // Never edit a released step: add the next one.
 import type { Kysely } from 'kysely';
+import { createAuthTables } from './auth-migration.ts';
 
 export interface Migration {
   version: number;
@@ -206,6 +207,12 @@ export const MIGRATIONS: readonly Migration[] = [
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .execute();
     },
+  },
+  {
+    // Users (scrypt hashes), sessions and API tokens (sha256 of the secret), and the audit log: who did what.
+    version: 6,
+    name: 'users, sessions, api tokens, audit',
+    up: createAuthTables,
   },
 ];
 

@@ -152,7 +152,54 @@ export interface NotifySnoozesTable {
   created_at: number;
 }
 
+export type RoleName = 'admin' | 'operator' | 'viewer';
+
+/** A person who logs in; `password` is an scrypt hash string (server/auth/passwords.ts). */
+export interface UsersTable {
+  name: string;
+  role: RoleName;
+  password: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A dashboard session, keyed by the sha256 of the cookie value (the value itself is never stored). */
+export interface SessionsTable {
+  id_hash: string;
+  user: string;
+  created_at: number;
+  expires_at: number;
+  address: string | null;
+}
+
+/** An API token: `hash` is the sha256 of the token, shown once when created. */
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  role: RoleName;
+  hash: string;
+  created_by: string;
+  created_at: number;
+  last_used: number | null;
+  revoked_at: number | null;
+}
+
+/** Who did what: logins and failures, rule changes, event reviews, users and tokens. */
+export interface AuditTable {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  detail: string | null;
+  address: string | null;
+}
+
 export interface StoreSchema {
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  audit: AuditTable;
   recordings: RecordingsTable;
   recording_totals: RecordingTotalsTable;
   schema_version: SchemaVersionTable;

@@ -11,6 +11,7 @@ import { KyselyEventStore } from './events.ts';
 import { KyselyRecordingIndex } from './recordings.ts';
 import { KyselyRuleRepository } from './rules.ts';
 import { KyselyOutbox } from './outbox.ts';
+import { KyselyAuthRepository } from './auth.ts';
 import type { StoreSchema } from './schema.ts';
 import type { Store } from './store.ts';
 
@@ -71,6 +72,7 @@ class SqliteStore implements Store {
   readonly events: KyselyEventStore;
   readonly rules: KyselyRuleRepository;
   readonly outbox: KyselyOutbox;
+  readonly auth: KyselyAuthRepository;
   #closing: Promise<void> | null = null;
 
   constructor(
@@ -83,6 +85,7 @@ class SqliteStore implements Store {
     this.events = new KyselyEventStore(db, dataDir, logger);
     this.rules = new KyselyRuleRepository(db);
     this.outbox = new KyselyOutbox(db);
+    this.auth = new KyselyAuthRepository(db);
   }
 
   close(): Promise<void> {

@@ -5,6 +5,7 @@ import type { RecordingIndex } from '../ingest/recording-index.ts';
 import type { KyselyEventStore } from './events.ts';
 import type { KyselyRuleRepository } from './rules.ts';
 import type { KyselyOutbox } from './outbox.ts';
+import type { KyselyAuthRepository } from './auth.ts';
 
 export interface Store {
   /** The recording index; its retention skips the segments a stored event keeps. */
@@ -15,6 +16,8 @@ export interface Store {
   readonly rules: KyselyRuleRepository;
   /** Notification messages (written with event changes), dead letters and snoozes. */
   readonly outbox: KyselyOutbox;
+  /** Users, sessions, API tokens and the audit log (hashes only; server/auth does the hashing). */
+  readonly auth: KyselyAuthRepository;
   /** Schema version in use (the last migration applied). */
   readonly schemaVersion: number;
   /** Waits for the transaction in flight, then closes the database; idempotent. Later calls reject. */

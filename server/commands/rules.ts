@@ -125,14 +125,17 @@ async function testOnServer(config: Readonly<VigilConfig>, id: string | undefine
   const body = rule ? { rule, ...(opts.camera ? { camera: opts.camera } : {}) } : opts.camera ? { camera: opts.camera } : {};
   let res: Response;
   try {
-    res = await fetch(new URL(path, base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // With auth on, an API token of an operator or admin: VIGIL_TOKEN (never a flag: flags show in `ps`).
+    const token = process.env.VIGIL_TOKEN;
+    res = await fetch(new URL(path, base), { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
   } catch (err) {
     throw new UsageError(`no Vigil answers at ${base} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}): start it with \`vigil serve\`, pass --url, or use --image <frame.jpg> to run the rule locally`, 1);
   }
   const answer = (await res.json().catch(() => null)) as RuleTestInfo | ErrorBody | null;
   if (!res.ok || !answer || 'error' in answer) {
     const e = answer && 'error' in answer ? answer.error : { code: String(res.status), message: res.statusText, issues: undefined };
-    throw new UsageError(`[${e.code}] ${e.message}`, res.status === 400 ? 2 : 1);
+    const hint = res.status === 401 ? ' (auth is on: set VIGIL_TOKEN to an operator API token, made with POST /api/tokens)' : '';
+    throw new UsageError(`[${e.code}] ${e.message}${hint}`, res.status === 400 ? 2 : 1);
   }
   return answer;
 }

@@ -5,6 +5,7 @@ import type { EngineHealth, HealthInfo } from '../wire.ts';
 import { Errors } from './errors.ts';
 import { CameraInfoSchema, CameraParams, ErrorSchema, HealthSchema, jsonSchema } from './schemas.ts';
 import { z } from 'zod';
+import { access } from '../auth/roles.ts';
 
 /**
  * What the server reads from a vision engine: typed structurally so the server does not depend on
@@ -28,17 +29,17 @@ export interface ApiDeps {
 
 export function apiRoutes(app: FastifyInstance, d: ApiDeps): void {
   const notFound = { 404: jsonSchema(ErrorSchema) };
-  app.get('/api/health', { schema: { response: { 200: jsonSchema(HealthSchema) } } }, async (): Promise<HealthInfo> => ({
+  app.get('/api/health', { ...access('public'), schema: { response: { 200: jsonSchema(HealthSchema) } } }, async (): Promise<HealthInfo> => ({
     ok: true,
     version: d.version,
     uptimeSeconds: Math.round((Date.now() - d.startedAt) / 1000),
     cameras: d.cameras.list().length,
     engine: engineHealth(d.engine),
   }));
-  app.get('/api/cameras', { schema: { response: { 200: jsonSchema(z.array(CameraInfoSchema)) } } }, async () => d.cameras.list());
+  app.get('/api/cameras', { ...access('viewer'), schema: { response: { 200: jsonSchema(z.array(CameraInfoSchema)) } } }, async () => d.cameras.list());
   app.get<{ Params: { id: string } }>(
     '/api/cameras/:id',
-    { schema: { params: jsonSchema(CameraParams), response: { 200: jsonSchema(CameraInfoSchema), ...notFound } } },
+    { ...access('viewer'), schema: { params: jsonSchema(CameraParams), response: { 200: jsonSchema(CameraInfoSchema), ...notFound } } },
     async (req) => {
       const cam = d.cameras.get(req.params.id);
       if (!cam) throw Errors.NOT_FOUND(`no camera "${req.params.id}"`);

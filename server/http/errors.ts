@@ -6,6 +6,7 @@
 import createError, { type FastifyError } from '@fastify/error';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '../wire.ts';
 import type { Logger } from '../log.ts';
@@ -26,6 +27,15 @@ export const Errors = {
   /** Input that fails a schema: the message names each path and reason; `issues` lists them for forms. */
   INVALID: createError('INVALID', '%s', 400),
   FORBIDDEN: createError('FORBIDDEN', '%s', 403),
+  UNAUTHORIZED: createError('UNAUTHORIZED', '%s', 401),
+  LOGIN_FAILED: createError('LOGIN_FAILED', 'wrong user name or password', 401),
+  /** Too many failed logins; the reply carries Retry-After. */
+  RATE_LIMITED: createError('RATE_LIMITED', '%s', 429),
+  CROSS_SITE: createError(
+    'CROSS_SITE',
+    'a change made with a session cookie must come from the dashboard itself (an Origin header, or Sec-Fetch-Site: same-origin); integrations use an API token (Authorization: Bearer)',
+    403,
+  ),
   NOT_FOUND: createError('NOT_FOUND', '%s', 404),
   CONFLICT: createError('CONFLICT', '%s', 409),
   /** A rule from the config file: the API and the dashboard may read it, never change it. */
@@ -48,6 +58,7 @@ export type ErrorCode = ReturnType<(typeof Errors)[keyof typeof Errors]>['code']
 const CODES = new Set<string>(Object.values(Errors).map((E) => E('').code));
 const BY_STATUS: Record<number, (msg: string) => FastifyError> = {
   400: (m) => Errors.BAD_REQUEST(m),
+  401: (m) => Errors.UNAUTHORIZED(m),
   403: (m) => Errors.FORBIDDEN(m),
   404: (m) => Errors.NOT_FOUND(m),
   409: (m) => Errors.CONFLICT(m),
@@ -91,8 +102,16 @@ export function errorHandler(log: Logger) {
       reply.raw.destroy();
       return;
     }
+    const retryAfter = (e as FastifyError & { retryAfter?: number }).retryAfter;
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return reply.code(e.statusCode ?? 500).type('application/json; charset=utf-8').header('cache-control', 'no-store').send(errorBody(e));
   };
+}
+
+/** Answers a raw HTTP request fastify never saw (socket.io polling) with a catalogue error. */
+export function refuseRequest(res: ServerResponse, err: FastifyError): void {
+  const text = JSON.stringify(errorBody(err));
+  res.writeHead(err.statusCode ?? 500, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
 /** Answers a websocket upgrade with a catalogue error and closes the connection. */

@@ -9,6 +9,7 @@ import { Errors, invalid } from './errors.ts';
 import { ErrorSchema } from './schemas.ts';
 import { EventDetailSchema, EventImageParams, EventInfoSchema, EventPageSchema, EventParams, EventPatchSchema, EventQuerySchema } from './rule-schemas.ts';
 import { zodRoute } from './validate.ts';
+import { access } from '../auth/roles.ts';
 
 export interface EventRouteDeps {
   events: EventRepository;
@@ -22,34 +23,34 @@ const missing = (id: string) => Errors.NOT_FOUND(`no event "${id}" (deleted, or 
 export function eventRoutes(app: FastifyInstance, d: EventRouteDeps): void {
   app.get(
     '/api/events',
-    zodRoute({ summary: 'Events, newest first; `next` is the cursor of the following page', querystring: EventQuerySchema, response: { 200: EventPageSchema, ...err(400) } }),
+    { ...access('viewer'), ...zodRoute({ summary: 'Events, newest first; `next` is the cursor of the following page', querystring: EventQuerySchema, response: { 200: EventPageSchema, ...err(400) } }) },
     async (req: FastifyRequest<{ Querystring: z.output<typeof EventQuerySchema> }>) => {
       const page = await d.events.list(req.query).catch(rethrow);
       return { events: page.events.map(toEventInfo), next: page.next };
     },
   );
-  app.get('/api/events/:id', zodRoute({ summary: 'One event with every evaluation that belongs to it', params: EventParams, response: { 200: EventDetailSchema, ...err(404) } }), async (req: IdReq) => {
+  app.get('/api/events/:id', { ...access('viewer'), ...zodRoute({ summary: 'One event with every evaluation that belongs to it', params: EventParams, response: { 200: EventDetailSchema, ...err(404) } }) }, async (req: IdReq) => {
     const found = await d.events.get(req.params.id);
     if (!found) throw missing(req.params.id);
     return { ...toEventInfo(found), evaluations: found.evaluations };
   });
   app.patch(
     '/api/events/:id',
-    zodRoute({ summary: 'Review an event: reviewed, verdict, note, keep', params: EventParams, body: EventPatchSchema, response: { 200: EventInfoSchema, ...err(400, 404) } }),
+    { config: { access: 'operator', audit: 'event-reviewed' }, ...zodRoute({ summary: 'Review an event: reviewed, verdict, note, keep', params: EventParams, body: EventPatchSchema, response: { 200: EventInfoSchema, ...err(400, 404) } }) },
     async (req: FastifyRequest<{ Params: { id: string }; Body: z.output<typeof EventPatchSchema> }>) => {
       const updated = await d.events.review(req.params.id, req.body).catch(rethrow);
       if (!updated) throw missing(req.params.id);
       return toEventInfo(updated);
     },
   );
-  app.delete('/api/events/:id', zodRoute({ summary: 'Delete an event, its evaluations and its files', params: EventParams, response: { 200: z.object({ deleted: z.string() }), ...err(404) } }), async (req: IdReq) => {
+  app.delete('/api/events/:id', { config: { access: 'operator', audit: 'event-deleted' }, ...zodRoute({ summary: 'Delete an event, its evaluations and its files', params: EventParams, response: { 200: z.object({ deleted: z.string() }), ...err(404) } }) }, async (req: IdReq) => {
     if (!(await d.events.get(req.params.id))) throw missing(req.params.id);
     await d.events.delete(req.params.id).catch(rethrow);
     return { deleted: req.params.id };
   });
   app.get(
     '/api/events/:id/:image',
-    zodRoute({ summary: "An event's best frame (snapshot), its annotated copy, or the thumbnail cropped around the boxes (image/jpeg)", params: EventImageParams, response: err(404) }),
+    { ...access('viewer'), ...zodRoute({ summary: "An event's best frame (snapshot), its annotated copy, or the thumbnail cropped around the boxes (image/jpeg)", params: EventImageParams, response: err(404) }) },
     async (req: FastifyRequest<{ Params: { id: string; image: EventImage } }>, reply) => {
       const path = await d.events.filePath(req.params.id, req.params.image);
       if (!path) throw missing(req.params.id);

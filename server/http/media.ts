@@ -2,10 +2,12 @@
 // (@fastify/send). Names are validated by the route schema, and send refuses anything resolving
 // outside the folder it is given.
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CameraManager } from '../cameras/manager.ts';
 import { Errors } from './errors.ts';
+import { access } from '../auth/roles.ts';
 import { HlsParams, SegmentParams, jsonSchema } from './schemas.ts';
 
 export interface MediaDeps {
@@ -25,7 +27,8 @@ const SEGMENT_CACHE = 'no-cache';
 const PLAYLIST_WAIT_MS = 4000;
 
 export function mediaRoutes(app: FastifyInstance, d: MediaDeps): void {
-  app.get('/hls/:camera/:file', { schema: { params: jsonSchema(HlsParams) } }, async (req: FileRequest, reply) => {
+  // Read-only video: the one place a `?token=` query parameter is accepted (players that cannot set headers).
+  app.get('/hls/:camera/:file', { ...access('viewer', true), schema: { params: jsonSchema(HlsParams) } }, async (req: FileRequest, reply) => {
     const { camera, file } = req.params;
     const state = cameraState(d, camera);
     if (file.endsWith('.m3u8')) {
@@ -33,6 +36,8 @@ export function mediaRoutes(app: FastifyInstance, d: MediaDeps): void {
       // A camera turns live with its first frame, a moment before its first segment is listed: hold a
       // playlist request briefly instead of answering 404 to a player that came right on time.
       if (state === 'live' || state === 'connecting') await waitForFile(join(dir, file), PLAYLIST_WAIT_MS, req);
+      const token = req.principal?.via === 'token' ? new URL(req.url, 'http://x').searchParams.get('token') : null;
+      if (token) return sendPlaylistWithToken(reply, join(dir, file), token);
       return sendMedia(reply, file, dir, PLAYLIST_CACHE, false);
     }
     // A segment the player still lists may have just been retired to recordings (window slide, or a new
@@ -41,7 +46,7 @@ export function mediaRoutes(app: FastifyInstance, d: MediaDeps): void {
     const dir = existsSync(join(live, file)) ? live : d.recordingDirOf(camera);
     return sendMedia(reply, file, dir, SEGMENT_CACHE, true);
   });
-  app.get('/recordings/:camera/:file', { schema: { params: jsonSchema(SegmentParams) } }, async (req: FileRequest, reply) => {
+  app.get('/recordings/:camera/:file', { ...access('viewer', true), schema: { params: jsonSchema(SegmentParams) } }, async (req: FileRequest, reply) => {
     const { camera, file } = req.params;
     cameraState(d, camera);
     return sendMedia(reply, file, d.recordingDirOf(camera), SEGMENT_CACHE, true);
@@ -58,6 +63,26 @@ function sendMedia(reply: FastifyReply, file: string, dir: string, cacheControl:
   // A live playlist is rewritten in place: no ETag/Last-Modified that could answer 304 for a new one.
   reply.header('cache-control', cacheControl).header('x-content-type-options', 'nosniff');
   return reply.sendFile(file, dir, { cacheControl: false, etag: validators, lastModified: validators, dotfiles: 'deny', index: false });
+}
+
+/**
+ * A player that authenticates with `?token=` (it cannot set headers) resolves the playlist's relative segment URIs
+ * without the query: each URI gets the caller's own token, so its segment requests carry it too.
+ */
+async function sendPlaylistWithToken(reply: FastifyReply, path: string, token: string): Promise<FastifyReply> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw Errors.NOT_FOUND('file not found');
+  }
+  const q = `token=${encodeURIComponent(token)}`;
+  const withToken = (uri: string) => `${uri}${uri.includes('?') ? '&' : '?'}${q}`;
+  const out = text
+    .split('\n')
+    .map((line) => (line && !line.startsWith('#') ? withToken(line.trim()) : line.replace(/URI="([^"]+)"/, (_m, uri: string) => `URI="${withToken(uri)}"`)))
+    .join('\n');
+  return reply.header('cache-control', PLAYLIST_CACHE).header('x-content-type-options', 'nosniff').type('application/vnd.apple.mpegurl').send(out);
 }
 
 async function waitForFile(path: string, ms: number, req: FastifyRequest): Promise<void> {

@@ -6,6 +6,7 @@ import type { KyselyOutbox } from '../../pipelines/store/outbox.ts';
 import { Errors } from './errors.ts';
 import { ErrorSchema } from './schemas.ts';
 import { zodRoute } from './validate.ts';
+import { access } from '../auth/roles.ts';
 
 export interface NotifyRouteDeps {
   outbox: Pick<KyselyOutbox, 'dead' | 'retry' | 'snooze' | 'snoozes' | 'unsnooze'>;
@@ -39,30 +40,35 @@ export const SnoozeBodySchema = z
   .refine((b) => b.rule !== undefined || b.camera !== undefined, { message: 'name a rule, a camera, or both', path: ['rule'] });
 
 export function notifyRoutes(app: FastifyInstance, d: NotifyRouteDeps): void {
-  app.get('/api/notifications/dead', zodRoute({ summary: 'Dead letters: messages that ran out of delivery attempts, newest first', response: { 200: z.object({ messages: z.array(DeadSchema) }) } }), async () => {
+  app.get('/api/notifications/dead', withAccess('operator', { summary: 'Dead letters: messages that ran out of delivery attempts, newest first', response: { 200: z.object({ messages: z.array(DeadSchema) }) } }), async () => {
     const dead = await d.outbox.dead();
     return { messages: dead.map((m) => ({ id: m.id, channel: m.channel, eventId: m.eventId, kind: m.kind, rule: m.rule, camera: m.camera, framePdt: m.framePdt, createdAt: m.createdAt, attempts: m.attempts, lastError: m.lastError, deadAt: m.doneAt })) };
   });
   app.post(
     '/api/notifications/dead/:id/retry',
-    zodRoute({ summary: 'Put a dead letter back in the outbox with a fresh attempt count', params: z.object({ id: z.string().min(1).max(300) }), response: { 200: z.object({ retried: z.string() }), ...err(404) } }),
+    withAccess('operator', { summary: 'Put a dead letter back in the outbox with a fresh attempt count', params: z.object({ id: z.string().min(1).max(300) }), response: { 200: z.object({ retried: z.string() }), ...err(404) } }),
     async (req: FastifyRequest<{ Params: { id: string } }>) => {
       if (!(await d.outbox.retry(req.params.id, Date.now()))) throw Errors.NOT_FOUND(`no dead letter "${req.params.id}" (delivered, or never dead-lettered)`);
       d.kick();
       return { retried: req.params.id };
     },
   );
-  app.get('/api/snooze', zodRoute({ summary: 'Snoozes in force', response: { 200: z.object({ snoozes: z.array(SnoozeSchema) }) } }), async () => ({ snoozes: await d.outbox.snoozes(Date.now()) }));
-  app.post('/api/snooze', zodRoute({ summary: 'Silence a rule, a camera, or a rule on a camera for N minutes (events opening meanwhile are not notified)', body: SnoozeBodySchema, response: { 200: SnoozeSchema, ...err(400) } }), async (req: FastifyRequest<{ Body: z.output<typeof SnoozeBodySchema> }>) => {
+  app.get('/api/snooze', withAccess('viewer', { summary: 'Snoozes in force', response: { 200: z.object({ snoozes: z.array(SnoozeSchema) }) } }), async () => ({ snoozes: await d.outbox.snoozes(Date.now()) }));
+  app.post('/api/snooze', withAccess('operator', { summary: 'Silence a rule, a camera, or a rule on a camera for N minutes (events opening meanwhile are not notified)', body: SnoozeBodySchema, response: { 200: SnoozeSchema, ...err(400) } }), async (req: FastifyRequest<{ Body: z.output<typeof SnoozeBodySchema> }>) => {
     const now = Date.now();
     return d.outbox.snooze({ rule: req.body.rule, camera: req.body.camera, until: now + req.body.minutes * 60_000 }, now);
   });
   app.delete(
     '/api/snooze/:id',
-    zodRoute({ summary: 'End a snooze now', params: z.object({ id: z.coerce.number().int().positive() }), response: { 200: z.object({ deleted: z.number() }), ...err(404) } }),
+    withAccess('operator', { summary: 'End a snooze now', params: z.object({ id: z.coerce.number().int().positive() }), response: { 200: z.object({ deleted: z.number() }), ...err(404) } }),
     async (req: FastifyRequest<{ Params: { id: number } }>) => {
       if (!(await d.outbox.unsnooze(req.params.id))) throw Errors.NOT_FOUND(`no snooze ${req.params.id}`);
       return { deleted: req.params.id };
     },
   );
+}
+
+/** Who may call a notification route (server/auth/roles.ts): reading snoozes is a viewer's, changing delivery an operator's. */
+function withAccess(level: 'viewer' | 'operator', parts: Parameters<typeof zodRoute>[0]): ReturnType<typeof zodRoute> & ReturnType<typeof access> {
+  return { ...zodRoute(parts), ...access(level) };
 }

@@ -5,6 +5,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { openApiSchema } from './schemas.ts';
+import { access } from '../auth/roles.ts';
 
 const PARTS = ['params', 'querystring', 'body', 'headers'] as const;
 
@@ -16,7 +17,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         title: 'Vigil',
         version,
         description:
-          'Cameras, standing rules, events with evidence. Errors are `{error: {status, code, message, issues?}}`; every request must name a host Vigil answers to (FOREIGN_HOST) and come from the dashboard itself when it carries an Origin (FOREIGN_ORIGIN).',
+          'Cameras, standing rules, events with evidence. Errors are `{error: {status, code, message, issues?}}`; every request must name a host Vigil answers to (FOREIGN_HOST) and come from the dashboard itself when it carries an Origin (FOREIGN_ORIGIN). With auth on (any non-loopback bind), send `Authorization: Bearer <API token>` or the session cookie from POST /api/login: 401 UNAUTHORIZED without, 403 FORBIDDEN for a role that may not (viewer: reads; operator: rule writes and event review; admin: tokens), 403 CROSS_SITE for a change by cookie without the page\'s Origin.',
       },
     },
     transform: ({ schema, url }) => {
@@ -24,7 +25,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       return { schema: schema ? toOpenApi(schema as Record<string, unknown>) : schema, url };
     },
   });
-  app.get('/api/openapi.json', { schema: { summary: 'This document (OpenAPI 3.0)' } }, async () => app.swagger());
+  app.get('/api/openapi.json', { ...access('viewer'), schema: { summary: 'This document (OpenAPI 3.0)' } }, async () => app.swagger());
 }
 
 function toOpenApi(schema: Record<string, unknown>): Record<string, unknown> {

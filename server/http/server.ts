@@ -1,6 +1,7 @@
-// The HTTP layer on fastify: every request passes the request guard (Host, Origin) and the path guard
-// before any route, errors leave as catalogue codes, and websocket upgrades go through the same guard
-// before socket.io or /api/stream see them.
+// The HTTP layer on fastify: every request passes the request guard (Host, Origin), the path guard and the
+// auth gate (server/auth/gate.ts: the role each route declares in `config.access`; undeclared means admin)
+// before any route, errors leave as catalogue codes, and websocket upgrades go through the same guard and
+// credential check before socket.io or /api/stream see them.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -17,6 +18,10 @@ import { notifyRoutes, type NotifyRouteDeps } from './notify.ts';
 import type { VigilMetrics } from '../metrics.ts';
 import { checkPath } from './path-guard.ts';
 import type { RequestGuard } from './request-guard.ts';
+import { authRoutes } from './auth-routes.ts';
+import { authHook } from '../auth/gate.ts';
+import { access, type Access } from '../auth/roles.ts';
+import type { AuthService } from '../auth/service.ts';
 
 export interface HttpDeps extends ApiDeps, MediaDeps, Omit<RuleRouteDeps, 'cameras'>, EventRouteDeps {
   metrics: VigilMetrics;
@@ -26,16 +31,27 @@ export interface HttpDeps extends ApiDeps, MediaDeps, Omit<RuleRouteDeps, 'camer
   /** Built dashboard (client/dist). */
   clientDir: string;
   log: Logger;
+  auth: AuthService;
+  /** Proxies whose X-Forwarded-* headers are believed (config server.trustedProxies). */
+  trustedProxies: readonly string[];
+  /** PEM certificate and key: serve HTTPS. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface RouteEntry {
   method: string;
   url: string;
+  /** What the route demands (its `config.access`); undefined means admin only. */
+  access: Access | undefined;
+  /** `?token=` accepted (read-only video). */
+  queryToken: boolean;
 }
 
 /** Builds the fastify app (not listening yet; more routes may be added before listen). `routes` lists every route. */
 export async function createHttp(d: HttpDeps): Promise<{ app: FastifyInstance; routes: RouteEntry[] }> {
   const app = Fastify({
+    ...(d.tls ? { https: { cert: d.tls.cert, key: d.tls.key } } : {}),
+    trustProxy: d.trustedProxies.length ? [...d.trustedProxies] : false,
     loggerInstance: d.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
@@ -43,50 +59,78 @@ export async function createHttp(d: HttpDeps): Promise<{ app: FastifyInstance; r
     frameworkErrors: (err, req, reply) => errorHandler(d.log)(d.guard.check(req.headers) ?? err, req, reply),
   });
   const routes: RouteEntry[] = [];
+  let dashboardFiles = false;
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+    // The dashboard's files (the login page and its assets) are the public exception; @fastify/static takes no route config.
+    if (dashboardFiles && r.config?.access === undefined) r.config = { ...r.config, access: 'public' };
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, access: r.config?.access, queryToken: r.config?.queryToken === true });
   });
+  app.decorateRequest('principal', null);
   app.setErrorHandler(errorHandler(d.log));
   app.addHook('onRequest', async (req) => {
     const refused = d.guard.check(req.headers);
     if (refused) throw refused;
     checkPath(req.raw.url ?? '/');
   });
+  app.addHook('onRequest', authHook(d.auth));
+  app.addHook('onResponse', async (req, reply) => {
+    const action = req.routeOptions.config?.audit;
+    if (!action || reply.statusCode >= 300) return;
+    const params = req.params as { id?: string } | undefined;
+    const body = req.body as { id?: unknown; verdict?: unknown; reviewed?: unknown } | undefined;
+    const target = params?.id ?? (typeof body?.id === 'string' ? body.id : null);
+    const detail = action === 'event-reviewed' ? JSON.stringify({ reviewed: body?.reviewed, verdict: body?.verdict }) : null;
+    await d.auth.audit(req.principal?.name ?? 'local', action, target, detail, req.ip);
+  });
   await registerOpenApi(app, d.version); // before the routes: it collects them as they are added
   apiRoutes(app, d);
+  authRoutes(app, d);
   ruleRoutes(app, { ...d, cameras: d.cameras });
   eventRoutes(app, d);
   if (d.notify) notifyRoutes(app, d.notify);
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', access('metrics'), async (_req, reply) => {
     const { contentType, body } = await d.metrics.text();
     return reply.type(contentType).header('cache-control', 'no-store').send(body);
   });
   mediaRoutes(app, d);
+  dashboardFiles = true;
   await dashboardRoutes(app, d.clientDir);
+  dashboardFiles = false;
   return { app, routes };
 }
 
 export interface UpgradeTarget {
   path: string;
+  /** `path` is a prefix (socket.io's `/socket.io/`). */
+  prefix?: boolean;
   handle(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
 }
 
 /**
- * The first 'upgrade' listener on the server: refuses foreign Host/Origin and unsafe paths with a coded
- * error, hands `/socket.io/` to socket.io (attached after this listener; a refused socket reaches it
- * already ended, and its allowRequest refuses it again) and the other targets to their handler;
- * anything else is a 404.
+ * The only 'upgrade' listener on the server (socket.io's own is detached by SocketHub): refuses foreign
+ * Host/Origin and unsafe paths with a coded error, then a caller without credentials (401) or with a role
+ * that may not (403), and only then hands the socket to its target (socket.io, /api/stream); anything
+ * else is a 404.
  */
-export function routeUpgrades(app: FastifyInstance, guard: RequestGuard, targets: UpgradeTarget[]): void {
+export function routeUpgrades(app: FastifyInstance, guard: RequestGuard, targets: UpgradeTarget[], gate: (req: IncomingMessage) => Promise<FastifyError | null>): void {
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = req.url ?? '/';
     const refused = guard.check(req.headers) ?? pathRefusal(target);
     if (refused) return refuseUpgrade(socket, refused);
     const url = new URL(target, 'http://localhost');
-    if (url.pathname.startsWith('/socket.io/')) return;
-    const handler = targets.find((t) => t.path === url.pathname);
-    if (handler) return handler.handle(req, socket, head, url);
-    refuseUpgrade(socket, Errors.NOT_FOUND(`no websocket at ${url.pathname}`));
+    const handler = targets.find((t) => (t.prefix ? url.pathname.startsWith(t.path) : t.path === url.pathname));
+    if (!handler) return refuseUpgrade(socket, Errors.NOT_FOUND(`no websocket at ${url.pathname}`));
+    socket.on('error', () => undefined); // a peer gone while its credentials are checked
+    gate(req).then(
+      (denied) => {
+        if (denied) return refuseUpgrade(socket, denied);
+        if (!socket.destroyed) handler.handle(req, socket, head, url);
+      },
+      (err: unknown) => {
+        app.log.error({ err }, 'websocket credential check failed');
+        refuseUpgrade(socket, Errors.INTERNAL());
+      },
+    );
   });
 }
 

@@ -13,6 +13,8 @@ import type { CameraInfo, DetectionMessage, EventMessage, StreamMessage } from '
 import { toFrameEvent, type CameraManager } from '../cameras/manager.ts';
 import type { Logger } from '../log.ts';
 import { Errors, refuseUpgrade } from '../http/errors.ts';
+import { principalOf } from '../auth/gate.ts';
+import type { Principal } from '../auth/service.ts';
 
 export const STREAM_PATH = '/api/stream';
 
@@ -25,6 +27,8 @@ export interface StreamOptions {
 
 interface Client {
   filter: string | null;
+  /** Who opened it (null with auth off): re-checked when credentials end. */
+  principal: Principal | null;
   alive: boolean;
   /** Latest camera state per camera not yet written because the client was behind. */
   pending: Map<string, CameraInfo>;
@@ -62,7 +66,7 @@ export class EventStream {
     const camera = url.searchParams.get('camera');
     if (camera !== null && !this.cameras.has(camera)) return refuseUpgrade(socket, Errors.NOT_FOUND(`no camera "${camera}"`));
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const client: Client = { filter: camera, alive: true, pending: new Map(), retry: null };
+      const client: Client = { filter: camera, principal: principalOf(req), alive: true, pending: new Map(), retry: null };
       this.clients.set(ws, client);
       ws.on('close', () => {
         if (client.retry) clearTimeout(client.retry);
@@ -74,6 +78,13 @@ export class EventStream {
       const cams = this.cameras.list().filter((c) => camera === null || c.id === camera);
       ws.send(JSON.stringify({ type: 'hello', cameras: cams } satisfies StreamMessage));
     });
+  }
+
+  /** Closes every client whose session or token has ended (1008 policy violation). */
+  async revalidate(stillValid: (p: Principal) => Promise<boolean>): Promise<void> {
+    for (const [ws, c] of this.clients) {
+      if (c.principal && !(await stillValid(c.principal))) ws.close(1008, 'credentials ended: log in again');
+    }
   }
 
   close(): void {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, validateConfig, parseCameraFlag, ConfigError } from '../../config/load.ts';
-import { configJsonSchema } from '../../config/schema.ts';
+import { authEnabled, configJsonSchema } from '../../config/schema.ts';
 import { scrub, secretsOf } from '../../config/redact.ts';
 import { configReference } from '../../server/commands/config.ts';
 
@@ -26,10 +26,22 @@ function errorOf(fn: () => unknown): ConfigError {
 describe('config', () => {
   it('fills every default from the schema', () => {
     const cfg = validateConfig({ cameras: [{ id: 'a', source: 'testsrc' }] });
-    expect(cfg.server).toEqual({ host: '127.0.0.1', port: 8080, dataDir: 'data', allowedHosts: [], allowedOrigins: [] });
+    expect(cfg.server).toEqual({ host: '127.0.0.1', port: 8080, dataDir: 'data', allowedHosts: [], allowedOrigins: [], auth: 'auto', trustedProxies: [] });
     expect(cfg.cameras[0]).toMatchObject({ id: 'a', sampleInterval: 1, decode: 'auto', enabled: true });
     expect(cfg.hls.segmentSeconds).toBe(1);
     expect(Object.isFrozen(cfg.cameras[0])).toBe(true);
+  });
+
+  it('auth: auto is on beyond loopback and off on it; "off" on a non-loopback address is refused with the path and why', () => {
+    const server = (host: string, auth?: 'auto' | 'on' | 'off') => validateConfig({ server: { host, ...(auth ? { auth } : {}) } }).server;
+    expect(authEnabled(server('127.0.0.1'))).toBe(false);
+    expect(authEnabled(server('::1'))).toBe(false);
+    expect(authEnabled(server('localhost'))).toBe(false);
+    expect(authEnabled(server('0.0.0.0'))).toBe(true);
+    expect(authEnabled(server('192.168.1.20'))).toBe(true);
+    expect(authEnabled(server('127.0.0.1', 'on'))).toBe(true);
+    expect(authEnabled(server('127.0.0.1', 'off'))).toBe(false);
+    expect(() => server('0.0.0.0', 'off')).toThrow(/server\.auth.*auth is off but Vigil would listen on 0\.0\.0\.0/s);
   });
 
   it('accepts every source kind', () => {
