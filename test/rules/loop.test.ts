@@ -96,6 +96,8 @@ describe('rules loop on a real camera with the vision judge', () => {
     expect(t(second.startPdt)).toBeGreaterThanOrEqual(13_000 - 300);
     expect(t(second.startPdt)).toBeLessThan(14_500);
     expect(first.peak).toBe(1);
+    // The standing shape updated nothing: one open and one close per appearance, no other message.
+    expect(run.events.map((m) => m.type)).toEqual(['opened', 'closed', 'opened', 'closed']);
     // The event took the evaluations that confirmed it (at least 2 positives) and those while it was open.
     const detail = await run.server.store.events.get(first.id);
     expect(detail!.evaluations.filter((e) => e.outcome === 'positive').length).toBeGreaterThanOrEqual(4);
