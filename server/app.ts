@@ -104,6 +104,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   const cameras = new CameraManager(config, ingest.factory, log);
   // The rule loop, once one runs (it needs an engine); the routes and the catalog read it through this.
   let rules: RuleLoop | null = null;
+  let listening = false;
   // The config file's rules are synced into the store at every start, engine or not: the API lists them.
   const ruleCatalog = new RuleCatalog({
     repo: store.rules,
@@ -111,6 +112,8 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     channels: () => config.notify.channels,
     apply: (active) => {
       notifier.setRules(active.map((a) => a.rule), cameraRefs(config));
+      // The first rule enabled through the API starts an idle engine (or retries a failed start).
+      if (listening && opts.visionEngine) startEngineWhenNeeded(opts.visionEngine, [], active.map((a) => a.rule), log);
       return rules?.setRules(active);
     },
     log,
@@ -190,6 +193,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     const stored = await store.rules.list().then((list) => list.map((s) => s.rule), () => []);
     startEngineWhenNeeded(opts.visionEngine, config.rules, stored, log);
   }
+  listening = true;
 
   let closing: Promise<void> | null = null;
   const close = () =>
