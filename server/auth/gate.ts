@@ -37,8 +37,8 @@ export function accessOf(req: FastifyRequest): { access: Access; queryToken: boo
 export function authHook(auth: AuthService) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const need = accessOf(req);
-    const queryToken = need.queryToken && SAFE.has(req.method) ? new URL(req.url, 'http://x').searchParams.get('token') : null;
-    req.principal = await auth.identify({ headers: req.headers, queryToken });
+    const query = need.queryToken && SAFE.has(req.method) ? new URL(req.url, 'http://x').searchParams : null;
+    req.principal = await auth.identify({ headers: req.headers, queryToken: query?.get('token') ?? null, queryTicket: query?.get('ticket') ?? null });
     const refused = decide(need.access, req.principal, req.method, req.headers, req.ip);
     if (refused) throw refused;
   };

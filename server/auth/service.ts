@@ -3,6 +3,7 @@
 // effect on the next one), rate-limits logins, writes the audit log (store + log, never a secret), and tells
 // the live sockets when credentials end so they can drop the ones that lost theirs.
 import type { IncomingHttpHeaders } from 'node:http';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { KyselyAuthRepository, TokenRow } from '../../pipelines/store/index.ts';
 import { SafeEmitter } from '../../pipelines/safe-emitter.ts';
 import type { Logger } from '../log.ts';
@@ -28,7 +29,12 @@ export interface Credentials {
   headers: IncomingHttpHeaders;
   /** `?token=` of a request whose route accepts it (read-only video). */
   queryToken?: string | null;
+  /** `?ticket=` of such a request: a video ticket from a playlist this server rewrote (see videoTicket). */
+  queryTicket?: string | null;
 }
+
+/** How long a video ticket in a rewritten playlist stays good; a live player re-fetches its playlist every few seconds. */
+export const TICKET_MS = 10 * 60_000;
 
 interface AuthEvents {
   /** Some sessions or tokens ended: sockets re-check theirs. */
@@ -47,6 +53,8 @@ export class AuthService extends SafeEmitter<AuthEvents> {
   private readonly repo: KyselyAuthRepository;
   private readonly log: Logger;
   private readonly limiter: LoginLimiter;
+  /** Signs video tickets; per process, so a restart ends them (players re-fetch the playlist with their token). */
+  private readonly ticketKey = randomBytes(32);
 
   constructor(o: AuthServiceOptions) {
     super(o.log);
@@ -72,6 +80,7 @@ export class AuthService extends SafeEmitter<AuthEvents> {
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.headers.authorization ?? '')?.[1];
     if (c.headers.authorization !== undefined) return bearer ? this.byToken(bearer) : null;
     if (c.queryToken) return this.byToken(c.queryToken);
+    if (c.queryTicket) return this.byTicket(c.queryTicket);
     const session = readCookie(c.headers.cookie, SESSION_COOKIE);
     return session ? this.bySession(session) : null;
   }
@@ -151,6 +160,33 @@ export class AuthService extends SafeEmitter<AuthEvents> {
   async audit(actor: string, action: string, target: string | null, detail: string | null, address: string | null): Promise<void> {
     this.log.info({ audit: action, actor, target, ...(detail ? { detail } : {}), ...(address ? { address } : {}) }, `audit: ${actor} ${action}${target ? ` ${target}` : ''}`);
     await this.repo.audit({ at: Date.now(), actor, action, target, detail, address }).catch((err: unknown) => this.log.error({ err }, 'audit entry not stored'));
+  }
+
+  /**
+   * A ticket for the segment URIs of a playlist fetched with `?token=`: players that cannot set headers drop the
+   * playlist's query when they resolve segment URIs, and echoing the token itself into a response would spread it.
+   * The ticket names the token by its stored hash, expires, is signed with a per-process key, and is honoured only
+   * while the token is still valid (a revoked token's tickets stop at once).
+   */
+  videoTicket(p: Principal, now = Date.now()): string | null {
+    if (p.via !== 'token' || !p.credential) return null;
+    const body = `${p.credential}.${(now + TICKET_MS).toString(36)}`;
+    return `${body}.${this.sign(body)}`;
+  }
+
+  private async byTicket(ticket: string): Promise<Principal | null> {
+    const m = /^([0-9a-f]{64})\.([0-9a-z]{1,12})\.([A-Za-z0-9_-]{43})$/.exec(ticket);
+    if (!m) return null;
+    const [, hash, exp] = m as unknown as [string, string, string, string];
+    const given = Buffer.from(m[3]!, 'base64url');
+    const want = Buffer.from(this.sign(`${hash}.${exp}`), 'base64url');
+    if (given.length !== want.length || !timingSafeEqual(given, want) || parseInt(exp, 36) < Date.now()) return null;
+    const t = await this.repo.useToken(hash);
+    return t ? { via: 'token', name: `token:${t.name}`, role: t.role, credential: hash } : null;
+  }
+
+  private sign(body: string): string {
+    return createHmac('sha256', this.ticketKey).update(body).digest('base64url');
   }
 
   private async bySession(secret: string): Promise<Principal | null> {

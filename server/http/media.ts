@@ -16,6 +16,8 @@ export interface MediaDeps {
   hlsDirOf: (cameraId: string) => string;
   /** Where segments go when they leave the live folder (cameraRecordingDir). */
   recordingDirOf: (cameraId: string) => string;
+  /** A video ticket for a caller who authenticated with `?token=` (server/auth/service.ts videoTicket). */
+  videoTicket?: (p: NonNullable<FastifyRequest['principal']>) => string | null;
 }
 
 type FileRequest = FastifyRequest<{ Params: { camera: string; file: string } }>;
@@ -36,8 +38,9 @@ export function mediaRoutes(app: FastifyInstance, d: MediaDeps): void {
       // A camera turns live with its first frame, a moment before its first segment is listed: hold a
       // playlist request briefly instead of answering 404 to a player that came right on time.
       if (state === 'live' || state === 'connecting') await waitForFile(join(dir, file), PLAYLIST_WAIT_MS, req);
-      const token = req.principal?.via === 'token' ? new URL(req.url, 'http://x').searchParams.get('token') : null;
-      if (token) return sendPlaylistWithToken(reply, join(dir, file), token);
+      const viaQuery = req.principal?.via === 'token' && new URL(req.url, 'http://x').searchParams.has('token');
+      const ticket = viaQuery ? d.videoTicket?.(req.principal!) : null;
+      if (ticket) return sendPlaylistWithTicket(reply, join(dir, file), ticket);
       return sendMedia(reply, file, dir, PLAYLIST_CACHE, false);
     }
     // A segment the player still lists may have just been retired to recordings (window slide, or a new
@@ -67,16 +70,16 @@ function sendMedia(reply: FastifyReply, file: string, dir: string, cacheControl:
 
 /**
  * A player that authenticates with `?token=` (it cannot set headers) resolves the playlist's relative segment URIs
- * without the query: each URI gets the caller's own token, so its segment requests carry it too.
+ * without the query: each URI gets a video ticket (never the token itself), so its segment requests carry one.
  */
-async function sendPlaylistWithToken(reply: FastifyReply, path: string, token: string): Promise<FastifyReply> {
+async function sendPlaylistWithTicket(reply: FastifyReply, path: string, ticket: string): Promise<FastifyReply> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
     throw Errors.NOT_FOUND('file not found');
   }
-  const q = `token=${encodeURIComponent(token)}`;
+  const q = `ticket=${encodeURIComponent(ticket)}`;
   const withToken = (uri: string) => `${uri}${uri.includes('?') ? '&' : '?'}${q}`;
   const out = text
     .split('\n')

@@ -92,7 +92,7 @@ export async function createHttp(d: HttpDeps): Promise<{ app: FastifyInstance; r
     const { contentType, body } = await d.metrics.text();
     return reply.type(contentType).header('cache-control', 'no-store').send(body);
   });
-  mediaRoutes(app, d);
+  mediaRoutes(app, { ...d, videoTicket: (p) => d.auth.videoTicket(p) });
   dashboardFiles = true;
   await dashboardRoutes(app, d.clientDir);
   dashboardFiles = false;

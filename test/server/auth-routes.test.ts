@@ -62,6 +62,9 @@ describe('auth on every route, file and socket', () => {
     if (u === '/api/rules' && r.method === 'POST') return { path: u, body: RULE(`made-${++ids.n}`) };
     if (u === '/api/tokens/:id') return { path: `/api/tokens/${ids.token}` };
     if (u === '/api/tokens' && r.method === 'POST') return { path: u, body: { name: `t${++ids.n}`, role: 'viewer' } };
+    if (u === '/api/notifications/dead/:id/retry') return { path: '/api/notifications/dead/msg_none/retry' };
+    if (u === '/api/snooze/:id') return { path: '/api/snooze/999' };
+    if (u === '/api/snooze' && r.method === 'POST') return { path: u, body: { camera: 'front', minutes: 5 } };
     if (u === '/api/login') return { path: u, body: { user: 'nobody', password: 'x' } };
     if (u === '/api/me/password') return { path: u, body: { current: 'not-my-password', password: 'a-new-password-1' } };
     expect(u, `route ${r.method} ${u}: add a concrete request for it here`).not.toMatch(/[:*]/);
@@ -129,11 +132,16 @@ describe('auth on every route, file and socket', () => {
       expect((await call('GET', p, null, undefined, { authorization: `Bearer ${viewer.token}` })).status, p).toBe(200);
     }
     for (const p of files.video) expect((await call('GET', `${p}?token=${viewer.token}`, null)).status, p).toBe(200);
-    // A player given the playlist URL with ?token= resolves segment URIs without the query: they carry the token.
+    // A player given the playlist URL with ?token= resolves segment URIs without the query: they carry a video
+    // ticket, never the token itself (no response spreads a token), and the ticket opens video only.
     const listed = await (await fetch(new URL(`/hls/front/live.m3u8?token=${viewer.token}`, base))).text();
+    expect(listed).not.toContain(viewer.token);
     const segment = listed.split('\n').find((l) => l && !l.startsWith('#'))!;
-    expect(segment).toBe(`seg-1-0.ts?token=${viewer.token}`);
-    expect((await call('GET', new URL(segment, `${base}/hls/front/live.m3u8`).pathname + new URL(segment, base).search, null)).status).toBe(200);
+    expect(segment).toMatch(/^seg-1-0\.ts\?ticket=[^&]+$/);
+    const ticket = new URL(segment, base).search;
+    expect((await call('GET', `/hls/front/seg-1-0.ts${ticket}`, null)).status).toBe(200);
+    expect((await call('GET', `/hls/front/seg-1-0.ts${ticket.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}`, null)).status).toBe(401);
+    for (const p of ['/api/events', '/api/cameras']) expect((await call('GET', `${p}${ticket}`, null)).status, p).toBe(401);
     // The query parameter is for players that cannot set headers, and for read-only video only.
     for (const p of [...files.image, '/api/events', '/api/cameras', '/api/me']) expect((await call('GET', `${p}?token=${viewer.token}`, null)).status, p).toBe(401);
     expect((await call('GET', '/metrics', null)).status).toBe(401); // from another machine: a token is needed

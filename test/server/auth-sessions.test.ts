@@ -133,11 +133,15 @@ describe('sessions and tokens', () => {
     secrets.push(player.token);
     const seg = `/hls/front/seg-1-0.ts?token=${player.token}`;
     for (let i = 0; i < 3; i++) expect(await status(seg)).toBe(200);
+    const playlist = await (await fetch(new URL(`/hls/front/live.m3u8?token=${player.token}`, s.url))).text();
+    const ticketed = `/hls/front/${playlist.split('\n').find((l) => l && !l.startsWith('#'))!}`;
+    expect(await status(ticketed)).toBe(200);
     const ws = new WebSocket(s.url.replace('http', 'ws') + 'api/stream', { headers: { authorization: `Bearer ${player.token}` } });
     await new Promise((done, fail) => ws.once('open', done).once('error', fail));
     const closed = new Promise<number>((done) => ws.once('close', (code) => done(code)));
     expect(await status(`/api/tokens/${player.id}`, asPage(s, admin, { method: 'DELETE' }))).toBe(200);
     expect(await status(seg)).toBe(401);
+    expect(await status(ticketed)).toBe(401); // the playlist's tickets end with their token
     expect(await status('/hls/front/live.m3u8', { headers: { authorization: `Bearer ${player.token}` } })).toBe(401);
     expect(await closed).toBe(1008);
   });
