@@ -120,6 +120,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   });
   await ruleCatalog.provision([...config.rules]).catch(async (err: unknown) => {
     await store.close();
+    await opts.visionEngine?.close();
     throw err;
   });
   const auth = new AuthService({ repo: store.auth, enabled: authEnabled(config.server), log: log.child({ component: 'auth' }) });
