@@ -7,6 +7,8 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root,
   base: '/',
+  // Views are Preact components (TSX); esbuild compiles the JSX, no plugin needed.
+  esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   // Test hooks (window.__vigil, frame captures) exist only in builds made with VIGIL_TEST_HOOKS=1.
   define: { __VIGIL_TEST_HOOKS__: JSON.stringify(process.env.VIGIL_TEST_HOOKS === '1') },
   build: {

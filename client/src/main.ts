@@ -13,6 +13,9 @@ import { AlertSound } from './sound.ts';
 import { cameraView, gridView, type View, type ViewDeps } from './views.ts';
 import { installTestHooks } from './test-hooks.ts';
 import { accountBar, showLogin, whoAmI, type Me } from './login.ts';
+import { matchPage, PAGES } from './routes.ts';
+import './pages.ts';
+import { cameras as cameraSignal } from './page.tsx';
 
 const app = document.getElementById('app') as HTMLElement;
 const conn = document.getElementById('conn') as HTMLElement;
@@ -35,18 +38,21 @@ function start(me: Me): void {
   const banner = new EngineBanner();
   const panel = new AlertsPanel(alerts, sound, (id) => cameras?.find((c) => c.id === id)?.name ?? id);
   app.before(banner.el, panel.el);
+  conn.before(navBar());
   conn.before(panel.soundButton);
   banner.start();
 
   function route(): void {
     view?.destroy();
+    const page = matchPage(location.hash);
     const m = /^#\/camera\/([^/]+)$/.exec(location.hash);
-    view = m ? cameraView(app, decodeURIComponent(m[1] as string), deps) : gridView(app, deps);
+    view = page ? page.route.mount(app, page.params, deps) : m ? cameraView(app, decodeURIComponent(m[1] as string), deps) : gridView(app, deps);
     if (cameras) view.update(cameras);
   }
 
   socket.onCameras((cams) => {
     cameras = cams;
+    cameraSignal.value = cams;
     view?.update(cams);
     panel.render();
   });
@@ -81,4 +87,17 @@ function start(me: Me): void {
   route();
 
   if (__VIGIL_TEST_HOOKS__) installTestHooks(() => view, () => socket.state, sound);
+}
+
+/** Links to the live grid and every page that asks for a nav entry (routes.ts). */
+function navBar(): HTMLElement {
+  const nav = document.createElement('nav');
+  nav.className = 'pages';
+  for (const { label, href } of [{ label: 'Live', href: '#/' }, ...PAGES.flatMap((p) => (p.nav ? [p.nav] : []))]) {
+    const a = document.createElement('a');
+    a.href = href;
+    a.textContent = label;
+    nav.append(a);
+  }
+  return nav;
 }

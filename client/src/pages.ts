@@ -1,0 +1,4 @@
+// The dashboard's pages beyond live video, registered in nav order. Each page module exports a PageRoute.
+import { PAGES } from './routes.ts';
+
+PAGES.push();
