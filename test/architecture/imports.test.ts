@@ -31,7 +31,7 @@ function sources(dir: string): string[] {
     const rel = join(dir, name);
     if (name === 'node_modules' || name === 'dist' || name === 'native') return [];
     if (statSync(join(ROOT, rel)).isDirectory()) return sources(rel);
-    return /\.(ts|mts)$/.test(name) && !name.endsWith('.d.ts') ? [rel] : [];
+    return /\.(ts|mts|tsx)$/.test(name) && !name.endsWith('.d.ts') ? [rel] : [];
   });
 }
 
