@@ -108,9 +108,10 @@ describe('vigil serve: the engine in the background', SLOW, () => {
     const dir = tempDir();
     const file = join(dir, 'vigil.yaml');
     writeFileSync(file, stringify({ server: { port: 0, dataDir: join(dir, 'data') }, engine: { local: { ...LOCAL, modelsDir: join(dir, 'models') } }, rules: [...ONE_RULE] }));
+    // CI=false: under CI (the CI runner sets CI=true) node-llama-cpp and ipull draw CI-style log lines instead of a bar.
     // `exec`: the Vigil process is script's own child, so the test can stop it like a user's Ctrl-C would.
     const cmd = `exec ${process.execPath} bin/vigil.mjs serve --config ${file}`;
-    const tty = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VIGIL_MODELS_BASE_URL: mirror.baseUrl, VITEST: '' } });
+    const tty = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VIGIL_MODELS_BASE_URL: mirror.baseUrl, VITEST: '', CI: 'false' } });
     tty.on('error', () => {});
     let out = '';
     tty.stdout!.on('data', (d) => (out += d));
