@@ -3,7 +3,7 @@
 // or running its rows hold the camera's segments against recording retention, so the files it reads stay.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { RecordingIndex, RecordedSegment } from '../../pipelines/ingest/recording-index.ts';
+import type { RecordedSegment } from '../../pipelines/ingest/recording-index.ts';
 import type { Evaluation } from '../../pipelines/rules/types.ts';
 import type { ExportRecord, NewExport } from '../../pipelines/store/exports.ts';
 import type { Logger } from '../log.ts';
@@ -26,7 +26,8 @@ export interface ExportRows {
 
 export interface ExporterDeps {
   rows: ExportRows;
-  recordings: Pick<RecordingIndex, 'list'>;
+  /** The recorded segments overlapping [from, to), oldest first (server/vod/segments.ts). */
+  segments(camera: string, from: number, to: number): Promise<RecordedSegment[]>;
   evaluationsBetween(camera: string, fromPdt: number, toPdt: number, rule?: string): Promise<Evaluation[]>;
   /** Where a recorded segment's file is now (the recordings folder, or the live folder a moment before it moves). */
   segmentPath(camera: string, file: string): string;
@@ -67,7 +68,7 @@ export class Exporter {
   /** Queues an export of [from, to) after checking there is recording in it. */
   async create(e: NewExport): Promise<ExportRecord> {
     if (this.#closed) throw new Error('the exporter is closed');
-    const segments = await this.#d.recordings.list(e.camera, { from: e.from, to: e.to });
+    const segments = await this.#d.segments(e.camera, e.from, e.to);
     if (!segments.length) throw new NoRecordingError(e.camera, e.from, e.to);
     const rec = await this.#d.rows.create(e);
     this.#queue.push(rec.id);
@@ -112,7 +113,7 @@ export class Exporter {
     const rec = await this.#d.rows.get(id);
     if (!rec) return; // deleted while queued
     await this.#d.rows.running(id);
-    const segments = (await this.#d.recordings.list(rec.camera, { from: rec.from, to: rec.to }))
+    const segments = (await this.#d.segments(rec.camera, rec.from, rec.to))
       .map((s) => ({ s, path: this.#d.segmentPath(rec.camera, s.file) }))
       .filter(({ path }) => existsSync(path));
     if (!segments.length) throw new NoRecordingError(rec.camera, rec.from, rec.to);
