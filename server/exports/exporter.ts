@@ -2,7 +2,7 @@
 // video; two at once would only halve each). Rows live in the store (kept until deleted); while an export is queued
 // or running its rows hold the camera's segments against recording retention, so the files it reads stay.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import type { RecordedSegment } from '../../pipelines/ingest/recording-index.ts';
 import type { Evaluation } from '../../pipelines/rules/types.ts';
 import type { ExportRecord, NewExport } from '../../pipelines/store/exports.ts';
@@ -21,6 +21,7 @@ export interface ExportRows {
   done(id: string, r: { bytes: number; duration: number }): Promise<void>;
   failed(id: string, error: string): Promise<void>;
   failInterrupted(): Promise<string[]>;
+  sweep(): Promise<string[]>;
   delete(id: string): Promise<boolean>;
 }
 
@@ -63,6 +64,8 @@ export class Exporter {
     await mkdir(this.#d.rows.dir, { recursive: true });
     const failed = await this.#d.rows.failInterrupted();
     if (failed.length) this.#d.log.warn({ exports: failed }, 'exports interrupted by the last shutdown marked failed');
+    const orphans = await this.#d.rows.sweep();
+    if (orphans.length) this.#d.log.info({ files: orphans }, 'removed export files that belong to no export');
   }
 
   /** Queues an export of [from, to) after checking there is recording in it. */
@@ -126,7 +129,8 @@ export class Exporter {
       void this.#d.rows.progress(id, f).catch(() => undefined);
     };
     const result = await cutClip({ ffmpeg: this.#d.ffmpeg, segments: clip, out: this.#d.rows.filePath(id), ...(boxes ? { boxes } : {}), onProgress, signal });
-    if (signal.aborted) return;
+    // Deleted just as ffmpeg finished: the row and its file are gone, so is the file renamed in after.
+    if (signal.aborted) return void (await rm(this.#d.rows.filePath(id), { force: true }));
     await this.#d.rows.done(id, result);
     this.#d.log.info({ export: id, camera: rec.camera, ...result }, 'export done');
   }
