@@ -1,0 +1,74 @@
+// Zones of one camera drawn on its newest frame: each click adds a corner (0..1 of the picture) to the polygon
+// being drawn, "Close polygon" keeps it. The polygons are also editable as JSON, the exact value sent.
+import { useState } from 'preact/hooks';
+import { frames } from './try-it.tsx';
+
+type Polygon = [number, number][];
+
+export interface ZoneEditorProps {
+  camera: string;
+  polygons: Polygon[] | undefined;
+  onChange: (p: Polygon[] | undefined) => void;
+}
+
+const round = (v: number) => Math.round(v * 1000) / 1000;
+
+export function ZoneEditor({ camera, polygons, onChange }: ZoneEditorProps) {
+  const [drawing, setDrawing] = useState<Polygon>([]);
+  const [text, setText] = useState<string | null>(null);
+  const frame = frames.value[camera];
+  const all = polygons ?? [];
+
+  function click(e: MouseEvent) {
+    const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
+    setDrawing([...drawing, [round((e.clientX - r.left) / r.width), round((e.clientY - r.top) / r.height)]]);
+  }
+  function close() {
+    if (drawing.length >= 3) onChange([...all, drawing]);
+    setDrawing([]);
+  }
+  const points = (p: Polygon) => p.map(([x, y]) => `${x},${y}`).join(' ');
+  return (
+    <div class="zone-editor" data-camera={camera}>
+      <strong>{camera}</strong>
+      {frame ? (
+        <div class="zone-canvas" onClick={click}>
+          <img src={frame} alt={`newest frame of ${camera}`} />
+          <svg viewBox="0 0 1 1" preserveAspectRatio="none">
+            {all.map((p) => (
+              <polygon class="zone" points={points(p)} />
+            ))}
+            {drawing.length > 0 && <polyline class="zone drawing" points={points(drawing)} />}
+          </svg>
+        </div>
+      ) : (
+        <p class="muted">No frame yet: press "Try it" on {camera} to fetch its newest frame, then click corners on it.</p>
+      )}
+      <div class="row">
+        <button type="button" disabled={drawing.length < 3} onClick={close}>
+          Close polygon ({drawing.length} corners)
+        </button>
+        <button type="button" disabled={!all.length && !drawing.length} onClick={() => (setDrawing([]), onChange(undefined))}>
+          Clear zones
+        </button>
+      </div>
+      <textarea
+        class="zone-json"
+        rows={2}
+        value={text ?? (all.length ? JSON.stringify(all) : '')}
+        placeholder="[[[0.1,0.5],[0.9,0.5],[0.9,1],[0.1,1]]]"
+        onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+        onChange={(e) => {
+          const s = (e.currentTarget as HTMLTextAreaElement).value.trim();
+          setText(null);
+          if (!s) return onChange(undefined);
+          try {
+            onChange(JSON.parse(s) as Polygon[]);
+          } catch {
+            onChange(s as unknown as Polygon[]); // the server's 400 says what is wrong, at this field
+          }
+        }}
+      />
+    </div>
+  );
+}
