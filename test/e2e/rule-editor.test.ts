@@ -133,7 +133,9 @@ describe('rules page and rule editor in Chromium', () => {
     }, 'the config rule to show its evaluation rate and model time', 20_000, 1000);
     await page.goto(`${server.url}#/rules/from-config`);
     await page.locator('.readonly-note', { hasText: 'from the config file: edit it there' }).waitFor({ timeout: 10_000 });
-    expect(await page.locator('.rule-form fieldset').first().isDisabled()).toBe(true);
+    expect(await field('question').locator('textarea').inputValue()).toBe('Is there a red square?');
+    expect(await field('question').locator('textarea').isDisabled()).toBe(true);
+    expect(await page.locator('.save-button').isDisabled()).toBe(true);
     expect(browser.errors).toEqual([]);
   });
 
