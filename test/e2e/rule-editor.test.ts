@@ -63,7 +63,15 @@ describe('rules page and rule editor in Chromium', () => {
     await field('name').locator('input').fill('Red in the yard');
     await field('question').locator('textarea').fill('red square');
 
-    // Try it before saving: the unsaved rule on the camera's newest frame.
+    // A zone drawn on the camera's newest frame (GET /api/cameras/cam/frame.jpg): four clicks near the corners, then close it.
+    const canvas = page.locator('.zone-editor[data-camera="cam"] .zone-canvas');
+    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('.zone-canvas img')?.naturalWidth ?? 0) > 0);
+    const bb = (await canvas.boundingBox())!;
+    for (const [fx, fy] of [[0.1, 0.2], [0.9, 0.2], [0.9, 0.95], [0.1, 0.95]] as const) await canvas.click({ position: { x: bb.width * fx, y: bb.height * fy } });
+    await page.locator('.zone-editor button', { hasText: 'Close polygon (4 corners)' }).click();
+    await page.locator('.zone-canvas polygon.zone').waitFor();
+
+    // Try it before saving: the unsaved rule (with its zone) on the camera's newest frame.
     await page.locator('.try-button').click();
     const result = page.locator('.try-result');
     await result.waitFor({ timeout: 20_000 });
@@ -75,14 +83,6 @@ describe('rules page and rule editor in Chromium', () => {
     expect(boxes.length).toBe(1);
     expect(Math.abs(boxes[0]!.x1 - 280)).toBeLessThanOrEqual(4);
     expect(await api<RuleInfo[]>('/api/rules')).toHaveLength(1); // trying stores nothing
-
-    // A zone drawn on the tried frame: four clicks near the corners, then close it.
-    const canvas = page.locator('.zone-editor[data-camera="cam"] .zone-canvas');
-    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('.zone-canvas img')?.naturalWidth ?? 0) > 0);
-    const bb = (await canvas.boundingBox())!;
-    for (const [fx, fy] of [[0.1, 0.2], [0.9, 0.2], [0.9, 0.95], [0.1, 0.95]] as const) await canvas.click({ position: { x: bb.width * fx, y: bb.height * fy } });
-    await page.locator('.zone-editor button', { hasText: 'Close polygon (4 corners)' }).click();
-    await page.locator('.zone-canvas polygon.zone').waitFor();
 
     await page.locator('.save-button').click();
     await page.locator('.save-status', { hasText: 'Saved version 1.' }).waitFor({ timeout: 10_000 });
@@ -137,6 +137,16 @@ describe('rules page and rule editor in Chromium', () => {
     expect(await field('question').locator('textarea').isDisabled()).toBe(true);
     expect(await page.locator('.save-button').isDisabled()).toBe(true);
     expect(browser.errors).toEqual([]);
+  });
+
+  it("serves a camera's newest sampled frame for the zone editor, 404 for an unknown camera", async () => {
+    const res = await fetch(new URL('/api/cameras/cam/frame.jpg', server.url));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    const jpeg = Buffer.from(await res.arrayBuffer());
+    expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+    expect((await cam.truthOf(jpeg)).box).not.toBeNull(); // the square is in it: a real frame of this camera
+    expect((await fetch(new URL('/api/cameras/nope/frame.jpg', server.url))).status).toBe(404);
   });
 
   it("shows each invalid input's server message at its field and stores nothing", async () => {

@@ -52,6 +52,7 @@ describe('auth on every route, file and socket', () => {
     if (u.startsWith('/hls/')) return { path: sub(u).replace(':file', 'live.m3u8') };
     if (u.startsWith('/recordings/')) return { path: sub(u).replace(':file', 'rec-1.ts') };
     if (u === '/api/cameras/:id') return { path: '/api/cameras/front' };
+    if (u === '/api/cameras/:id/frame.jpg') return { path: '/api/cameras/front/frame.jpg' };
     if (u === '/api/events/:id/:image') return { path: `/api/events/${ids.event}/snapshot` };
     if (u === '/api/events/:id') return { path: `/api/events/${r.method === 'DELETE' ? ids.delEvent : ids.event}`, ...(r.method === 'PATCH' ? { body: { reviewed: true, verdict: 'true-positive' } } : {}) };
     if (u === '/api/rules/:id' && r.method === 'DELETE') return { path: '/api/rules/del-me' };
@@ -75,6 +76,7 @@ describe('auth on every route, file and socket', () => {
     s = await startAuthServer({ server: { auth: 'auto' }, cameras: [{ id: 'front', source: 'testsrc' }] }, { host: '0.0.0.0' });
     base = `http://${externalAddress()}:${s.port}`;
     s.fakes.get('front')!.publish();
+    s.fakes.get('front')!.emitFrame(); // GET /api/cameras/front/frame.jpg has a frame to send
     const rec = join(s.dataDir, 'recordings', 'front');
     mkdirSync(rec, { recursive: true });
     writeFileSync(join(rec, 'rec-1.ts'), Buffer.alloc(188, 0x47));

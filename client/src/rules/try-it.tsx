@@ -1,12 +1,8 @@
 // "Try it": the rule being edited (saved or not) run once on a camera's newest frame (POST /api/rules/test),
-// nothing stored. The annotated frame also serves the zone editor as the camera's still picture.
-import { signal } from '@preact/signals';
+// nothing stored.
 import { useState } from 'preact/hooks';
 import type { RuleTestInfo } from '../../../server/wire.ts';
 import { ApiError, rulesApi, type Issues } from './api.ts';
-
-/** The newest frame seen per camera (data URL of the last try's annotated frame). */
-export const frames = signal<Record<string, string>>({});
 
 export interface TryItProps {
   body: () => unknown;
@@ -27,7 +23,6 @@ export function TryIt({ body, cameras, onIssues }: TryItProps) {
     try {
       const r = await rulesApi.test(body(), chosen);
       setResult(r);
-      frames.value = { ...frames.value, [r.camera]: r.annotated };
       onIssues({});
     } catch (err) {
       setResult(null);

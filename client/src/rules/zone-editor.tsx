@@ -1,7 +1,7 @@
-// Zones of one camera drawn on its newest frame: each click adds a corner (0..1 of the picture) to the polygon
-// being drawn, "Close polygon" keeps it. The polygons are also editable as JSON, the exact value sent.
+// Zones of one camera drawn on its newest frame (GET /api/cameras/:id/frame.jpg): each click adds a corner
+// (0..1 of the picture) to the polygon being drawn, "Close polygon" keeps it. The polygons are also editable as
+// JSON, the exact value sent.
 import { useState } from 'preact/hooks';
-import { frames } from './try-it.tsx';
 
 type Polygon = [number, number][];
 
@@ -16,7 +16,8 @@ const round = (v: number) => Math.round(v * 1000) / 1000;
 export function ZoneEditor({ camera, polygons, onChange }: ZoneEditorProps) {
   const [drawing, setDrawing] = useState<Polygon>([]);
   const [text, setText] = useState<string | null>(null);
-  const frame = frames.value[camera];
+  const [stamp, setStamp] = useState(() => Date.now());
+  const [missing, setMissing] = useState(false);
   const all = polygons ?? [];
 
   function click(e: MouseEvent) {
@@ -31,9 +32,9 @@ export function ZoneEditor({ camera, polygons, onChange }: ZoneEditorProps) {
   return (
     <div class="zone-editor" data-camera={camera}>
       <strong>{camera}</strong>
-      {frame ? (
+      {!missing ? (
         <div class="zone-canvas" onClick={click}>
-          <img src={frame} alt={`newest frame of ${camera}`} />
+          <img src={`/api/cameras/${encodeURIComponent(camera)}/frame.jpg?at=${stamp}`} alt={`newest frame of ${camera}`} onError={() => setMissing(true)} />
           <svg viewBox="0 0 1 1" preserveAspectRatio="none">
             {all.map((p) => (
               <polygon class="zone" points={points(p)} />
@@ -42,9 +43,12 @@ export function ZoneEditor({ camera, polygons, onChange }: ZoneEditorProps) {
           </svg>
         </div>
       ) : (
-        <p class="muted">No frame yet: press "Try it" on {camera} to fetch its newest frame, then click corners on it.</p>
+        <p class="muted">No frame of {camera} yet: refresh once it is live, then click corners on it.</p>
       )}
       <div class="row">
+        <button type="button" onClick={() => (setMissing(false), setStamp(Date.now()))}>
+          Refresh frame
+        </button>
         <button type="button" disabled={drawing.length < 3} onClick={close}>
           Close polygon ({drawing.length} corners)
         </button>
