@@ -37,6 +37,8 @@ describe('rules page and rule editor in Chromium', () => {
     );
     browser = await launchBrowser();
     await until(async () => (await api<CameraInfo>('/api/cameras/cam')).state === 'live', 'the camera to go live', 30_000, 200);
+    // The zone editor shows the newest sampled frame: wait for the first (before it, the page would retry on a 409).
+    await until(async () => (await fetch(new URL('/api/cameras/cam/frame.jpg', server.url))).status === 200, 'the first sampled frame', 30_000, 200);
   }, 60_000);
 
   beforeEach(() => void browser.errors.splice(0));

@@ -74,7 +74,7 @@ export function RuleEditor({ id }: { id: string | null }) {
             <textarea rows={2} value={(f('question') as string) ?? ''} onInput={(e) => set('question', (e.currentTarget as HTMLTextAreaElement).value)} />
           </Field>
           <Field path="kind" label="Kind" error={errors['kind']}>
-            <Select value={f('kind')} options={KINDS} onChange={(v) => setDraft((d) => ({ ...setPath(d, 'kind', v), condition: {} }))} />
+            <Select value={f('kind')} options={KINDS} onChange={(v) => setDraft((d) => changeKind(d, v))} />
           </Field>
           {objects && (
             <Field path="attributes" label="Attributes (name:type, comma-separated)" error={errors['attributes']}>
@@ -124,7 +124,12 @@ export function RuleEditor({ id }: { id: string | null }) {
           <Field path="enabled" label="Enabled" error={errors['enabled']}>
             <input type="checkbox" checked={draft.enabled !== false} onChange={(e) => set('enabled', (e.currentTarget as HTMLInputElement).checked)} />
           </Field>
-          {errors[''] && <p class="form-error">{errors['']}</p>}
+          {unshown(errors, objects).map(([path, message]) => (
+            <p class="form-error" data-path={path}>
+              {path ? `${path}: ` : ''}
+              {message}
+            </p>
+          ))}
           <div class="row">
             <button type="submit" class="save-button">
               {saved ? 'Save new version' : 'Save rule'}
@@ -137,6 +142,22 @@ export function RuleEditor({ id }: { id: string | null }) {
       <VersionHistory versions={versions} />
     </div>
   );
+}
+
+/** A new kind starts with an empty condition; fields of object kinds go when the new kind has no objects. */
+function changeKind(d: Draft, kind: string | undefined): Draft {
+  const next: Draft = { ...setPath(d, 'kind', kind), condition: {} };
+  if (!['detect', 'point', 'count'].includes(kind ?? '')) {
+    delete next.attributes;
+    delete next.zones;
+  }
+  return next;
+}
+
+/** Issues of no field on screen (e.g. attributes of a yes/no rule), and those naming no field at all. */
+function unshown(errors: Record<string, string>, objects: boolean): [string, string][] {
+  const hidden = objects ? [] : ['attributes', 'zones', 'anchor', 'condition.where', 'condition.min'];
+  return Object.entries(errors).filter(([path]) => path === '' || hidden.includes(path));
 }
 
 function NumberField({ path, label, draft, set, errors, step }: { path: string; label: string; draft: Draft; set: (p: string, v: unknown) => void; errors: Record<string, string>; step?: string }) {

@@ -7,7 +7,8 @@ import { parseRuleStats, type RuleStats } from './rule-stats.ts';
 
 interface Row {
   info: RuleInfo;
-  events: number | null;
+  /** Events in the last 24 h ("500+" past the one page asked for). */
+  events: string | null;
 }
 
 export function RulesPage() {
@@ -19,7 +20,7 @@ export function RulesPage() {
     try {
       const list = await rulesApi.list();
       setRows(list.map((info) => ({ info, events: null })));
-      const counts = await Promise.all(list.map((r) => rulesApi.events24h(r.rule.id).then((p) => p.events.length, () => null)));
+      const counts = await Promise.all(list.map((r) => rulesApi.events24h(r.rule.id).then((p) => `${p.events.length}${p.next ? '+' : ''}`, () => null)));
       setRows(list.map((info, i) => ({ info, events: counts[i] ?? null })));
     } catch (err) {
       setError((err as Error).message);

@@ -1,7 +1,7 @@
 // Zones of one camera drawn on its newest frame (GET /api/cameras/:id/frame.jpg): each click adds a corner
 // (0..1 of the picture) to the polygon being drawn, "Close polygon" keeps it. The polygons are also editable as
 // JSON, the exact value sent.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
 type Polygon = [number, number][];
 
@@ -19,6 +19,12 @@ export function ZoneEditor({ camera, polygons, onChange }: ZoneEditorProps) {
   const [stamp, setStamp] = useState(() => Date.now());
   const [missing, setMissing] = useState(false);
   const all = polygons ?? [];
+  // A camera without a frame yet (starting, or just added): look again every few seconds.
+  useEffect(() => {
+    if (!missing) return;
+    const t = setTimeout(() => (setMissing(false), setStamp(Date.now())), 3000);
+    return () => clearTimeout(t);
+  }, [missing]);
 
   function click(e: MouseEvent) {
     const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
@@ -43,7 +49,7 @@ export function ZoneEditor({ camera, polygons, onChange }: ZoneEditorProps) {
           </svg>
         </div>
       ) : (
-        <p class="muted">No frame of {camera} yet: refresh once it is live, then click corners on it.</p>
+        <p class="muted">No frame of {camera} yet (looking again every few seconds); once it shows, click corners on it.</p>
       )}
       <div class="row">
         <button type="button" onClick={() => (setMissing(false), setStamp(Date.now()))}>
