@@ -1,4 +1,5 @@
 // The dashboard's pages beyond live video, registered in nav order. Each page module exports a PageRoute.
 import { PAGES } from './routes.ts';
+import { ruleEditorRoute, rulesRoute } from './rules/route.tsx';
 
-PAGES.push();
+PAGES.push(rulesRoute, ruleEditorRoute);

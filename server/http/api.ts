@@ -46,6 +46,28 @@ export function apiRoutes(app: FastifyInstance, d: ApiDeps): void {
       return cam;
     },
   );
+  cameraFrameRoute(app, d.cameras);
+}
+
+/**
+ * GET /api/cameras/:id/frame.jpg: the camera's newest sampled frame, the still picture the rule editor draws
+ * zones on. Kept here from the cameras' `frame` events (one JPEG per camera), so it works with or without a
+ * rule loop.
+ */
+function cameraFrameRoute(app: FastifyInstance, cameras: CameraManager): void {
+  const latest = new Map<string, Buffer>();
+  cameras.on('frame', (f) => void latest.set(f.camera, f.jpeg));
+  app.get<{ Params: { id: string } }>(
+    '/api/cameras/:id/frame.jpg',
+    { ...access('viewer'), schema: { summary: "The camera's newest sampled frame (image/jpeg); 409 NO_FRAME before its first", params: jsonSchema(CameraParams), response: { 404: jsonSchema(ErrorSchema), 409: jsonSchema(ErrorSchema) } } },
+    async (req, reply) => {
+      const cam = cameras.get(req.params.id);
+      if (!cam) throw Errors.NOT_FOUND(`no camera "${req.params.id}"`);
+      const jpeg = latest.get(cam.id);
+      if (!jpeg) throw Errors.NO_FRAME(`camera "${cam.id}" has no frame yet (state: ${cam.state}): try again once it is live`);
+      return reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').type('image/jpeg').send(jpeg);
+    },
+  );
 }
 
 function engineHealth(engine: EngineStatusSource | undefined): EngineHealth {

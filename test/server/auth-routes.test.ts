@@ -58,6 +58,7 @@ describe('auth on every route, file and socket', () => {
     if (u === '/api/exports' && r.method === 'POST') return { path: u, body: { camera: 'front', from: REC_PDT, to: REC_PDT + 1000 } };
     if (u === '/api/exports/:id/file') return { path: `/api/exports/${ids.export}/file` };
     if (u === '/api/exports/:id') return { path: `/api/exports/${r.method === 'DELETE' ? ids.delExport : ids.export}` };
+    if (u === '/api/cameras/:id/frame.jpg') return { path: '/api/cameras/front/frame.jpg' };
     if (u === '/api/events/:id/:image') return { path: `/api/events/${ids.event}/snapshot` };
     if (u === '/api/events/:id') return { path: `/api/events/${r.method === 'DELETE' ? ids.delEvent : ids.event}`, ...(r.method === 'PATCH' ? { body: { reviewed: true, verdict: 'true-positive' } } : {}) };
     if (u === '/api/rules/:id' && r.method === 'DELETE') return { path: '/api/rules/del-me' };
@@ -81,6 +82,7 @@ describe('auth on every route, file and socket', () => {
     s = await startAuthServer({ server: { auth: 'auto' }, cameras: [{ id: 'front', source: 'testsrc' }] }, { host: '0.0.0.0' });
     base = `http://${externalAddress()}:${s.port}`;
     s.fakes.get('front')!.publish();
+    s.fakes.get('front')!.emitFrame(); // GET /api/cameras/front/frame.jpg has a frame to send
     const rec = join(s.dataDir, 'recordings', 'front');
     mkdirSync(rec, { recursive: true });
     writeFileSync(join(rec, 'rec-1.ts'), Buffer.alloc(188, 0x47));
