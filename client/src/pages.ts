@@ -1,4 +1,5 @@
 // The dashboard's pages beyond live video, registered in nav order. Each page module exports a PageRoute.
 import { PAGES } from './routes.ts';
+import { eventDetailRoute, stripRoute, timelineRoute } from './timeline/routes.tsx';
 
-PAGES.push();
+PAGES.push(timelineRoute, eventDetailRoute, stripRoute);
