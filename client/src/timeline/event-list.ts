@@ -90,7 +90,7 @@ export class EventList {
     if (f.severity && e.severity !== f.severity) return false;
     if (f.reviewed === 'true' || f.verdict) return false; // a new event is unreviewed, without a verdict
     if (f.before !== undefined && e.startPdt >= f.before) return false;
-    if (f.after !== undefined && e.startPdt <= f.after) return false;
+    if (f.after !== undefined && e.startPdt < f.after) return false;
     return true;
   }
 }

@@ -17,8 +17,8 @@ export function Filters({ filters, rules, onChange }: Props) {
   const set = (k: Key) => (ev: Event) => onChange({ ...filters, [k]: (ev.currentTarget as HTMLSelectElement).value || undefined });
   const setDate = (k: 'after' | 'before') => (ev: Event) => {
     const day = parseDayKey((ev.currentTarget as HTMLInputElement).value);
-    // "to" includes the whole day picked.
-    onChange({ ...filters, [k]: day === null ? undefined : k === 'before' ? addDays(day, 1) : day - 1 });
+    // The API's range is [after, before): "to" includes the whole day picked.
+    onChange({ ...filters, [k]: day === null ? undefined : k === 'before' ? addDays(day, 1) : day });
   };
   const select = (k: Key, label: string, options: [string, string][]) => (
     <label>
@@ -40,7 +40,7 @@ export function Filters({ filters, rules, onChange }: Props) {
       {select('verdict', 'Verdict', [['true-positive', 'true positive'], ['false-positive', 'false positive']])}
       <label>
         <span>From</span>
-        <input type="date" name="from" value={filters.after !== undefined ? dayKey(filters.after + 1) : ''} onChange={setDate('after')} />
+        <input type="date" name="from" value={filters.after !== undefined ? dayKey(filters.after) : ''} onChange={setDate('after')} />
       </label>
       <label>
         <span>To</span>

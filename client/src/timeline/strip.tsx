@@ -11,7 +11,7 @@ async function dayEvents(camera: string, from: number, to: number): Promise<Even
   const out: EventInfo[] = [];
   let cursor: string | null = null;
   do {
-    const page = await fetchEvents({ camera, after: from - 1, before: to }, cursor, 500);
+    const page = await fetchEvents({ camera, after: from, before: to }, cursor, 500);
     out.push(...page.events);
     cursor = page.next;
   } while (cursor && out.length < 5000);

@@ -66,7 +66,7 @@ export function TimelinePage({ socket }: { socket: SocketProvider }) {
     return () => document.removeEventListener('keydown', onKey);
   }, []);
 
-  const picked = filters.after !== undefined && filters.before !== undefined && addDays(filters.after + 1, 1) === filters.before ? filters.after + 1 : null;
+  const picked = filters.after !== undefined && filters.before !== undefined && addDays(filters.after, 1) === filters.before ? filters.after : null;
   const unreviewed = list.unreviewed.value;
   return (
     <section class="timeline">
@@ -79,7 +79,7 @@ export function TimelinePage({ socket }: { socket: SocketProvider }) {
       </header>
       <div class="tl-controls">
         <Filters filters={filters} rules={rules} onChange={setFilters} />
-        <DayPicker filters={filters} picked={picked} onPick={(d) => setFilters({ ...filters, after: d === null ? undefined : d - 1, before: d === null ? undefined : addDays(d, 1) })} />
+        <DayPicker filters={filters} picked={picked} onPick={(d) => setFilters({ ...filters, after: d ?? undefined, before: d === null ? undefined : addDays(d, 1) })} />
       </div>
       {filters.camera && <CameraStrip camera={filters.camera} day={picked ?? dayStart(Date.now())} />}
       {status && <p class="tl-error" role="alert">{status}</p>}
