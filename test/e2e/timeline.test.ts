@@ -10,6 +10,7 @@ import { openSqliteStore, storeFileIn } from '../../pipelines/store/index.ts';
 import type { EventDetail, EventInfo } from '../../server/wire.ts';
 import { buildDashboard, launchBrowser, type Page, type TestBrowser } from '../support/browser.ts';
 import { evaluation, newEvent, T0 } from '../support/events.ts';
+import { EventList } from '../../client/src/timeline/event-list.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const CAMERAS = ['front', 'yard'];
@@ -85,6 +86,10 @@ describe('event timeline in Chromium', () => {
     const ids = first.body.events.map((e) => e.id);
     expect(await rowIds(page).then((r) => r.slice(0, 50))).toEqual(ids.slice(0, 50));
 
+    // The header counts every unreviewed event matching the filters (the server's count), and follows the review.
+    const unreviewed = async () => Number(await page.getAttribute('.tl-count', 'data-unreviewed'));
+    const counted = (await api<{ unreviewed: number }>('/api/events/counts')).body.unreviewed;
+    await expect.poll(unreviewed).toBe(counted);
     const focused = () => page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.id ?? null);
     await page.keyboard.press('j');
     expect(await focused()).toBe(ids[1]);
@@ -101,10 +106,14 @@ describe('event timeline in Chromium', () => {
     expect(await stored(ids[1]!)).toMatchObject({ reviewed: true, verdict: null });
     expect(await stored(ids[2]!)).toMatchObject({ reviewed: true, verdict: 'true-positive' });
     expect(await stored(ids[0]!)).toMatchObject({ reviewed: false, verdict: null });
+    expect(await unreviewed()).toBe(counted - 3);
 
     // Past the first page: the list loads the next one and the keys keep working there.
-    for (let i = 2; i < 70; i++) await page.keyboard.press('j');
-    expect(await focused()).toBe(ids[70]);
+    // Each step waits for its row: a key pressed at the end of what is loaded stays there until the page lands.
+    for (let i = 3; i <= 70; i++) {
+      await page.keyboard.press('j');
+      await page.waitForFunction((id) => (document.activeElement as HTMLElement | null)?.dataset.id === id, ids[i]);
+    }
     await page.keyboard.press('t');
     await expect.poll(async () => (await stored(ids[70]!)).verdict).toBe('true-positive');
     await page.keyboard.press('Enter');
@@ -134,6 +143,35 @@ describe('event timeline in Chromium', () => {
     await expect.poll(async () => (await rowIds(page)).slice(0, 50)).toEqual(yardCars);
     const cams = await page.$$eval('.event-row .ev-camera', (els) => [...new Set(els.map((e) => e.textContent))]);
     expect(cams).toEqual(['yard']);
+
+    // Review state and verdict: one event of the filtered list gets a verdict through the API, then the filters find exactly it.
+    const marked = yardCars[7]!;
+    await api(`/api/events/${marked}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reviewed: true, verdict: 'false-positive' }) });
+    const listed = async (q: string) => (await api<{ events: EventInfo[] }>(`/api/events?camera=yard&rule=cars&${q}`)).body.events.map((e) => e.id);
+    const falsePositives = await listed('verdict=false-positive');
+    expect(falsePositives).toContain(marked);
+    await page.selectOption('select[name=verdict]', 'false-positive');
+    await expect.poll(() => rowIds(page)).toEqual(falsePositives);
+    await page.selectOption('select[name=verdict]', '');
+    await page.selectOption('select[name=reviewed]', 'false');
+    const open = await listed('reviewed=false&limit=20');
+    expect(open).not.toContain(marked);
+    await expect.poll(async () => (await rowIds(page)).slice(0, 20)).toEqual(open);
+
+    // The day picker: dots on the days with events, and picking one limits the list to that day.
+    await page.selectOption('select[name=reviewed]', '');
+    const { body: { days } } = await api<{ days: { day: string; count: number }[] }>(`/api/events/days?camera=yard&rule=cars&tz=${Intl.DateTimeFormat().resolvedOptions().timeZone}`);
+    expect(days.length).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => page.$$eval('.dp-day.has-events', (d) => d.map((x) => (x as HTMLElement).dataset.day))).toEqual(days.map((d) => d.day));
+    const older = days[0]!;
+    await page.click(`.dp-day[data-day="${older.day}"]`);
+    const [y, m, d] = older.day.split('-').map(Number) as [number, number, number];
+    const from = new Date(y, m - 1, d).getTime();
+    const inDay = (await api<{ events: EventInfo[] }>(`/api/events?camera=yard&rule=cars&after=${from}&before=${new Date(y, m - 1, d + 1).getTime()}&limit=500`)).body.events.map((e) => e.id);
+    expect(inDay).toHaveLength(older.count);
+    await expect.poll(async () => (await rowIds(page)).slice(0, 20)).toEqual(inDay.slice(0, 20));
+    expect((await rowIds(page)).every((id) => inDay.includes(id))).toBe(true);
+    expect(await page.inputValue('input[name=from]')).toBe(older.day);
     expect(browser.errors).toEqual([]);
     await page.close();
   }, 60_000);
@@ -186,6 +224,33 @@ describe('event timeline in Chromium', () => {
     expect(browser.errors).toEqual([]);
     await page.close();
   }, 30_000);
+
+  it('live events prepend when they pass the filters, once, keeping the selection on its event', async () => {
+    // The list's own fetches go to the real server (relative URLs resolved against it, as in the page).
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = ((url: string | URL, init?: RequestInit) => realFetch(new URL(String(url), server.url), init)) as typeof fetch;
+    try {
+      const list = new EventList();
+      await list.reset({ camera: 'front' });
+      expect(list.events.value).toHaveLength(50);
+      list.move(2);
+      const selectedId = list.current()!.id;
+      const base = list.events.value[0]!;
+      const fresh: EventInfo = { ...base, id: 'live-1', state: 'open', startPdt: T0 + 5000, endPdt: null, reviewed: false, verdict: null };
+      list.apply({ type: 'opened', event: fresh });
+      list.apply({ type: 'opened', event: { ...fresh, id: 'live-2', camera: 'yard' } });
+      list.apply({ type: 'updated', event: { ...fresh, peak: 9 } });
+      expect(list.events.value.map((e) => e.id).slice(0, 2)).toEqual(['live-1', base.id]);
+      expect(list.events.value.filter((e) => e.id === 'live-1')).toEqual([{ ...fresh, peak: 9 }]);
+      expect(list.current()!.id).toBe(selectedId);
+      await list.loadMore();
+      const ids = list.events.value.map((e) => e.id);
+      expect(ids).toHaveLength(101);
+      expect(new Set(ids).size).toBe(ids.length);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  });
 
   it('fits a 390x844 phone without horizontal scrolling', async () => {
     const phone = await launchBrowser({ viewport: { width: 390, height: 844 } });

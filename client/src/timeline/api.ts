@@ -8,6 +8,7 @@ export interface EventFilters {
   severity?: string;
   /** 'true' | 'false' (the API's query form). */
   reviewed?: string;
+  /** 'true-positive' | 'false-positive' | 'none'. */
   verdict?: string;
   /** Start-time range in epoch ms. */
   after?: number;
@@ -17,8 +18,6 @@ export interface EventFilters {
 export interface EventPage {
   events: EventInfo[];
   next: string | null;
-  /** Unreviewed events matching the filters, when the server counts them. */
-  unreviewed?: number;
 }
 
 export type Review = Partial<Pick<EventInfo, 'reviewed' | 'verdict' | 'note' | 'keep'>>;
@@ -73,11 +72,17 @@ export async function fetchRules(): Promise<RuleInfo[]> {
   return res?.ok ? ((await res.json()) as RuleInfo[]) : [];
 }
 
-/** Events per local day in [from, to); empty when the server has no `/api/events/days`. */
+/** Events per local day in [from, to) matching the filters (all but the time range); empty when unknown. */
 export async function fetchDays(f: EventFilters, from: number, to: number): Promise<DayCount[]> {
   const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const res = await fetch(`/api/events/days?${query({ camera: f.camera, rule: f.rule }, { from, to, tz })}`, { cache: 'no-store' }).catch(() => null);
+  const res = await fetch(`/api/events/days?${query({ ...f, after: from, before: to }, { tz })}`, { cache: 'no-store' }).catch(() => null);
   return res?.ok ? ((await res.json()) as { days: DayCount[] }).days : [];
+}
+
+/** How many events match the filters, and how many of them are unreviewed; null when unknown. */
+export async function fetchCounts(f: EventFilters): Promise<{ total: number; unreviewed: number } | null> {
+  const res = await fetch(`/api/events/counts?${query(f)}`, { cache: 'no-store' }).catch(() => null);
+  return res?.ok ? ((await res.json()) as { total: number; unreviewed: number }) : null;
 }
 
 /** Where a camera's recording exists in [from, to); empty when unknown. */

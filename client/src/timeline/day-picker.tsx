@@ -22,9 +22,9 @@ export function DayPicker({ filters, picked, onPick }: Props) {
   const end = monthStart(addDays(month, 32));
   useEffect(() => {
     let live = true;
-    void fetchDays(filters, month, end).then((list) => live && setDays(new Map(list.map((d) => [d.day, d]))));
+    void fetchDays({ ...filters, after: undefined, before: undefined }, month, end).then((list) => live && setDays(new Map(list.map((d) => [d.day, d]))));
     return () => void (live = false);
-  }, [month, filters.camera, filters.rule]);
+  }, [month, filters.camera, filters.rule, filters.severity, filters.reviewed, filters.verdict]);
   const lead = (new Date(month).getDay() + 6) % 7; // weeks start on Monday
   const cells: (number | null)[] = Array.from({ length: lead }, () => null);
   for (let d = month; d < end; d = addDays(d, 1)) cells.push(d);

@@ -3,7 +3,7 @@
 // the same event when rows are added above it. No DOM here: the page renders it.
 import { signal } from '@preact/signals';
 import type { EventInfo, EventMessage } from '../../../server/wire.ts';
-import { fetchEvents, type EventFilters } from './api.ts';
+import { fetchCounts, fetchEvents, type EventFilters } from './api.ts';
 
 export class EventList {
   readonly events = signal<EventInfo[]>([]);
@@ -26,6 +26,8 @@ export class EventList {
     this.done.value = false;
     this.loading.value = false;
     this.unreviewed.value = null;
+    const gen = this.generation;
+    void fetchCounts(filters).then((c) => gen === this.generation && c && (this.unreviewed.value = c.unreviewed));
     return this.loadMore();
   }
 
@@ -40,7 +42,6 @@ export class EventList {
       this.events.value = [...this.events.value, ...page.events.filter((e) => !seen.has(e.id))];
       this.next = page.next;
       this.done.value = page.next === null;
-      if (page.unreviewed !== undefined) this.unreviewed.value = page.unreviewed;
       this.error.value = null;
     } catch (err) {
       if (gen === this.generation) this.error.value = `Could not load events: ${(err as Error).message}`;
@@ -88,7 +89,7 @@ export class EventList {
     if (f.camera && e.camera !== f.camera) return false;
     if (f.rule && e.rule !== f.rule) return false;
     if (f.severity && e.severity !== f.severity) return false;
-    if (f.reviewed === 'true' || f.verdict) return false; // a new event is unreviewed, without a verdict
+    if (f.reviewed === 'true' || (f.verdict && f.verdict !== 'none')) return false; // a new event is unreviewed, without a verdict
     if (f.before !== undefined && e.startPdt >= f.before) return false;
     if (f.after !== undefined && e.startPdt < f.after) return false;
     return true;

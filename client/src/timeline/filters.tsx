@@ -37,7 +37,7 @@ export function Filters({ filters, rules, onChange }: Props) {
       {select('rule', 'Rule', rules.map((r) => [r.rule.id, r.rule.name ?? r.rule.id]))}
       {select('severity', 'Severity', [['alert', 'alert'], ['detection', 'detection']])}
       {select('reviewed', 'Reviewed', [['false', 'unreviewed'], ['true', 'reviewed']])}
-      {select('verdict', 'Verdict', [['true-positive', 'true positive'], ['false-positive', 'false positive']])}
+      {select('verdict', 'Verdict', [['true-positive', 'true positive'], ['false-positive', 'false positive'], ['none', 'no verdict']])}
       <label>
         <span>From</span>
         <input type="date" name="from" value={filters.after !== undefined ? dayKey(filters.after) : ''} onChange={setDate('after')} />
