@@ -184,8 +184,17 @@ describe('event timeline in Chromium', () => {
     const key = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
     const expected = (await api<{ events: EventInfo[] }>(`/api/events?camera=front&after=${from}&before=${to}&limit=500`)).body.events;
     expect(expected.length).toBeGreaterThan(50);
+    // Recorded video 07:00-08:00 and 09:30-10:00 (one-minute segments; the files themselves are not read here).
+    const seg = (at: number, i: number) => ({ seq: i, file: `seg-${i}.ts`, pdt: at + (i % 100) * 60_000, duration: 60, bytes: 1, run: 1 });
+    const rec = [...Array.from({ length: 60 }, (_, i) => seg(from + 7 * 3_600_000, i)), ...Array.from({ length: 30 }, (_, i) => seg(from + 9.5 * 3_600_000, 100 + i))];
+    await server.store.recordings.addMany('front', rec);
     const page = await openPage(`#/strip/front/${key}`);
     await expect.poll(() => page.$$eval('.strip-event', (b) => b.length)).toBe(expected.length);
+    const ranges = await page.$$eval('.rec-range', (r) => r.map((x) => [Number((x as HTMLElement).dataset.from), Number((x as HTMLElement).dataset.to), parseFloat((x as HTMLElement).style.left).toFixed(2)]));
+    expect(ranges).toEqual([
+      [from + 7 * 3_600_000, from + 8 * 3_600_000, ((7 / 24) * 100).toFixed(2)],
+      [from + 9.5 * 3_600_000, from + 10 * 3_600_000, ((9.5 / 24) * 100).toFixed(2)],
+    ]);
     const target = expected[3]!;
     await page.click(`.strip-event[data-id="${target.id}"]`, { force: true });
     await page.waitForSelector(`.event-detail[data-id="${target.id}"]`);

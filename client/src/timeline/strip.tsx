@@ -60,7 +60,7 @@ export function CameraStrip({ camera, day, onDay }: Props) {
           ))}
           <div class="strip-track">
             {ranges.map((r) => (
-              <span class="rec-range" key={r.from} style={pos(r.from, r.to)} title={`recorded ${clock(r.from)} – ${clock(r.to)}`} />
+              <span class="rec-range" key={r.from} data-from={r.from} data-to={r.to} style={pos(r.from, r.to)} title={`recorded ${clock(r.from)} – ${clock(r.to)}`} />
             ))}
             {events.map((e) => (
               <a
