@@ -124,8 +124,10 @@ describe('event timeline in Chromium', () => {
   }, 60_000);
 
   it('scrolls through pages without duplicates, in the API order; filters narrow the list', async () => {
+    const opened = Date.now();
     const page = await openPage('#/events');
     await page.waitForSelector('.event-row');
+    console.log(`first rows shown ${Date.now() - opened} ms after navigation (${COUNT} events stored)`);
     const want = (await api<{ events: EventInfo[] }>('/api/events?limit=300')).body.events.map((e) => e.id);
     const scrollStart = Date.now();
     while ((await rowIds(page)).length < 300) {
