@@ -3,12 +3,12 @@
 // (EXT-X-PROGRAM-DATE-TIME + PTS offset): the one key tying a result to a video frame.
 
 import type { CameraState, VideoPath } from '../pipelines/ingest/types.ts';
-import type { DetectionMessage, EventRecord, Outcome } from '../pipelines/rules/types.ts';
+import type { DetectionMessage, Evaluation, EventRecord, Outcome } from '../pipelines/rules/types.ts';
 import type { AnswerTimings } from '../pipelines/engine/types.ts';
 import type { Box, ParsedAnswer, Point } from '../pipelines/vlm/parse.ts';
 import type { Rule } from '../config/rule.ts';
 
-export type { CameraState, VideoPath, DetectionMessage, EventRecord, Rule };
+export type { CameraState, VideoPath, DetectionMessage, Evaluation, EventRecord, Rule };
 export type { Box, Point } from '../pipelines/vlm/parse.ts';
 
 /** An event as the API and sockets send it: the stored record plus the URLs of its images. */
@@ -17,6 +17,11 @@ export interface EventInfo extends EventRecord {
   snapshot: string;
   annotated: string;
   thumbnail: string;
+}
+
+/** What `GET /api/events/:id` answers: the event with every evaluation that belongs to it. */
+export interface EventDetail extends EventInfo {
+  evaluations: Evaluation[];
 }
 
 /** An event change, live: one `opened`, then `updated` (count or best frame changed), then one `closed`. */

@@ -1,5 +1,6 @@
 // The dashboard's pages beyond live video, registered in nav order. Each page module exports a PageRoute.
 import { PAGES } from './routes.ts';
 import { ruleEditorRoute, rulesRoute } from './rules/route.tsx';
+import { eventDetailRoute, stripRoute, timelineRoute } from './timeline/routes.tsx';
 
-PAGES.push(rulesRoute, ruleEditorRoute);
+PAGES.push(timelineRoute, eventDetailRoute, stripRoute, rulesRoute, ruleEditorRoute);
