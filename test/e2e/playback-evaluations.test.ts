@@ -53,3 +53,14 @@ describe('parseRange (#/playback/<camera>?from=&to=&rule=)', () => {
     expect(parseRange('', T)).toEqual({ from: T - 600_000, to: T });
   });
 });
+
+describe('EvaluationIndex.add', () => {
+  it('merges windows in pdt order and drops the repeat at a shared window edge', () => {
+    const index = new EvaluationIndex('cam');
+    index.add([ev('a', T + 1000), ev('a', T + 2000)]);
+    index.add([ev('a', T + 2000), ev('a', T), ev('b', T + 2000)]);
+    expect(index.size).toBe(4);
+    expect(index.forFrame(T + 1500, FRAME, null).last?.evaluation.pdt).toBe(T + 1000);
+    expect(index.forFrame(T + 2000, FRAME, null).exact.map((s) => s.msg.rule)).toEqual(['a', 'b']);
+  });
+});

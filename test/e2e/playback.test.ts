@@ -71,7 +71,7 @@ describe('recorded playback with frame-exact overlays in Chromium', () => {
       return pdts.length > 0 && Math.max(...pdts) >= to;
     };
     await until(covered, 'the recording to cover the event', 30_000, 250);
-    evaluations = (await (await api(`/api/cameras/cam/evaluations?from=${from}&to=${to}&rule=red`)).json()) as StoredEvaluation[];
+    evaluations = ((await (await api(`/api/cameras/cam/evaluations?from=${from}&to=${to}&rule=red`)).json()) as { evaluations: StoredEvaluation[] }).evaluations;
   }, 150_000);
 
   afterAll(async () => {

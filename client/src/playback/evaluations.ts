@@ -27,11 +27,22 @@ export interface FrameResults {
   last: { evaluation: StoredEvaluation; ageMs: number } | null;
 }
 
+/** The API serves at most this much per request (GET /api/cameras/:id/evaluations). */
+export const EVALUATION_WINDOW_MS = 10 * 60_000;
+
 export async function fetchEvaluations(camera: string, from: number, to: number): Promise<StoredEvaluation[]> {
   const res = await fetch(`/api/cameras/${encodeURIComponent(camera)}/evaluations?from=${Math.floor(from)}&to=${Math.ceil(to)}`, { cache: 'no-store' });
   if (!res.ok) throw new Error(`evaluations: HTTP ${res.status}`);
   const body = (await res.json()) as StoredEvaluation[] | { evaluations: StoredEvaluation[] };
   return Array.isArray(body) ? body : body.evaluations;
+}
+
+/** Every evaluation of [from, to], window by window (oldest first), handing each window over as it arrives. */
+export async function fetchAllEvaluations(camera: string, from: number, to: number, onWindow: (list: StoredEvaluation[]) => void): Promise<void> {
+  for (let start = from; start < to; start += EVALUATION_WINDOW_MS) {
+    // Windows overlap at their shared edge (the API's range is closed): the index drops the repeats.
+    onWindow(await fetchEvaluations(camera, start, Math.min(to, start + EVALUATION_WINDOW_MS)));
+  }
 }
 
 /** A stored evaluation in the shape the live painter draws (a recording has no run and no change-gate flag). */
@@ -40,13 +51,20 @@ export function asDetection(camera: string, e: StoredEvaluation): DetectionMessa
 }
 
 export class EvaluationIndex {
-  private readonly list: StoredEvaluation[];
+  private list: StoredEvaluation[] = [];
 
   constructor(
     private readonly camera: string,
-    evaluations: StoredEvaluation[],
+    evaluations: StoredEvaluation[] = [],
   ) {
-    this.list = [...evaluations].sort((a, b) => a.pdt - b.pdt);
+    this.add(evaluations);
+  }
+
+  /** Adds evaluations (any order; one already held, same pdt and rule, is not added twice). */
+  add(evaluations: StoredEvaluation[]): void {
+    const seen = new Set(this.list.map((e) => `${e.pdt}|${e.rule}`));
+    const fresh = evaluations.filter((e) => !seen.has(`${e.pdt}|${e.rule}`));
+    if (fresh.length) this.list = [...this.list, ...fresh].sort((a, b) => a.pdt - b.pdt);
   }
 
   get size(): number {

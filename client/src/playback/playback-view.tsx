@@ -2,7 +2,7 @@
 // back/forward, speed 0.5x-4x, and (when a rule is given) a toggle between that rule's evaluations and every rule's.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { RecordedPlayer } from './recorded-player.ts';
-import { EvaluationIndex, fetchEvaluations } from './evaluations.ts';
+import { EvaluationIndex, fetchAllEvaluations } from './evaluations.ts';
 
 export interface PlaybackProps {
   camera: string;
@@ -41,14 +41,11 @@ export function RecordedPlayback({ camera, from, to, rule, ruleName }: PlaybackP
     p.rule = onlyRule && rule ? rule : null;
     p.onError = setError;
     player.current = p;
-    fetchEvaluations(camera, from, to).then(
-      (list) => {
-        if (player.current !== p) return;
-        p.setEvaluations(new EvaluationIndex(camera, list));
-        setCount(list.length);
-      },
-      (e: Error) => setError(`Evaluations could not be loaded (${e.message}): the video plays without boxes.`),
-    );
+    fetchAllEvaluations(camera, from, to, (list) => {
+      if (player.current !== p) return;
+      p.addEvaluations(list);
+      setCount(p.debug.evaluations);
+    }).catch((e: Error) => setError(`Evaluations could not be loaded (${e.message}): the video plays without the boxes.`));
     const sync = () => {
       setTime(video.currentTime);
       setDuration(Number.isFinite(video.duration) ? video.duration : 0);

@@ -10,7 +10,7 @@ import { DetectionPainter } from '../draw-detections.ts';
 import { ageLabel } from '../detections.ts';
 import { containRect, pdtAt, type FragTime, type Rect } from '../overlay.ts';
 import { captureFrame } from '../test-hooks.ts';
-import type { EvaluationIndex, FrameResults } from './evaluations.ts';
+import type { EvaluationIndex, FrameResults, StoredEvaluation } from './evaluations.ts';
 import { current } from './current.ts';
 
 /** One presented frame of the recording (window.__vigil.playback in test builds). */
@@ -64,7 +64,7 @@ export class RecordedPlayer {
     private readonly canvas: HTMLCanvasElement,
     camera: string,
     playlist: string,
-    private evaluations: EvaluationIndex,
+    private readonly evaluations: EvaluationIndex,
     ruleName: (id: string) => string,
   ) {
     this.ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
@@ -80,9 +80,10 @@ export class RecordedPlayer {
     current.playback = this.debug;
   }
 
-  setEvaluations(index: EvaluationIndex): void {
-    this.evaluations = index;
-    this.debug.evaluations = index.size;
+  /** More stored evaluations arrived (the API serves them window by window). */
+  addEvaluations(list: StoredEvaluation[]): void {
+    this.evaluations.add(list);
+    this.debug.evaluations = this.evaluations.size;
     this.redraw();
   }
 
