@@ -29,6 +29,7 @@ export function RecordedPlayback({ camera, from, to, rule, ruleName }: PlaybackP
   const player = useRef<RecordedPlayer | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [time, setTime] = useState(0);
+  const [shownPdt, setShownPdt] = useState<number | null>(null);
   const [duration, setDuration] = useState(0);
   const [paused, setPaused] = useState(true);
   const [speed, setSpeed] = useState(1);
@@ -48,6 +49,7 @@ export function RecordedPlayback({ camera, from, to, rule, ruleName }: PlaybackP
     }).catch((e: Error) => setError(`Evaluations could not be loaded (${e.message}): the video plays without the boxes.`));
     const sync = () => {
       setTime(video.currentTime);
+      setShownPdt(p.debug.displayedPdt);
       setDuration(Number.isFinite(video.duration) ? video.duration : 0);
       setPaused(video.paused);
     };
@@ -100,7 +102,7 @@ export function RecordedPlayback({ camera, from, to, rule, ruleName }: PlaybackP
           value={time}
           onInput={(e) => (video().currentTime = Number((e.target as HTMLInputElement).value))}
         />
-        <span class="time">{clock(from + time * 1000)}</span>
+        <span class="time">{shownPdt === null ? '--:--:--' : clock(shownPdt)}</span>
         <select class="speed" aria-label="Speed" value={String(speed)} onChange={(e) => setRate(Number((e.target as HTMLSelectElement).value))}>
           {SPEEDS.map((s) => (
             <option value={String(s)}>{s}x</option>
