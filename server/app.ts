@@ -4,9 +4,9 @@
 // close), close camera supervisors (ffmpeg children exit), close the vision engine (its worker exits), close
 // the store. The engine starts in the background once the port is bound, when any rule (config or stored) is
 // enabled: video never waits for a model to load.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { VigilConfig } from '../config/schema.ts';
@@ -33,6 +33,7 @@ import { authEnabled } from '../config/schema.ts';
 import { AuthService } from './auth/service.ts';
 import { gateRaw } from './auth/gate.ts';
 import { readTls } from './auth/tls.ts';
+import { Exporter } from './exports/exporter.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -130,6 +131,8 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       `\nVigil created the user "admin" with this password (shown only now; change it with \`vigil users passwd admin\`):\n\n    ${firstPassword}\n\n`,
     );
   }
+  const exporter = newExporter(store, config.ingest.ffmpegPath, config.server.dataDir, ingest, log);
+  await exporter.start();
   const guard = new RequestGuard({ boundHost: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.allowedOrigins });
   const { app, routes } = await createHttp({
     cameras,
@@ -137,6 +140,8 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     engine,
     rules: ruleCatalog,
     events: store.events,
+    recordings: store.recordings,
+    exports: { exporter, rows: store.exports },
     loop: () => rules,
     metrics,
     notify: notifyRouteDeps(store, notifier),
@@ -177,6 +182,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     await hub.close();
     stream.close();
     await app.close();
+    await exporter.close();
     await store.close();
     await opts.visionEngine?.close();
     throw err;
@@ -209,6 +215,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       await notifier.drain(2000); // their closed messages, when the receivers answer at once (else at the next start)
       await notifier.close();
       await cameras.close();
+      await exporter.close();
       await stopRetention();
       await opts.visionEngine?.close(); // after the rule loop that asks it, before the store
       await store.close();
@@ -231,6 +238,15 @@ function packageVersion(): string {
 }
 
 type DirOf = (dataDir: string, id: string) => string;
+
+/** Exports read a segment from the recordings folder, or from the live folder in the moment before it moves there. */
+function newExporter(store: Store, ffmpeg: string, dataDir: string, dirs: { hlsDirOf: DirOf; recordingDirOf: DirOf }, log: Logger): Exporter {
+  const segmentPath = (camera: string, file: string) => {
+    const rec = join(dirs.recordingDirOf(dataDir, camera), file);
+    return existsSync(rec) ? rec : join(dirs.hlsDirOf(dataDir, camera), file);
+  };
+  return new Exporter({ rows: store.exports, recordings: store.recordings, evaluationsBetween: (...a) => store.events.evaluationsBetween(...a), segmentPath, ffmpeg, log: log.child({ component: 'exports' }) });
+}
 
 async function ingestDefaults(opts: StartOptions, recordings: RecordingIndex, grid: GridOptions): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {
   if (opts.supervisorFactory && opts.hlsDirOf && opts.recordingDirOf) {

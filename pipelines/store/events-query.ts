@@ -1,6 +1,6 @@
 // Reading events for the API and playback: filtered newest-first pages with an opaque cursor, one event with its
 // evaluations, a camera's evaluations over a time range.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Evaluation, EventRecord } from '../rules/types.ts';
 import { decodeCursor, encodeCursor, toEvaluation, toEventRecord } from './event-rows.ts';
 import type { StoreSchema } from './schema.ts';
@@ -14,6 +14,10 @@ export interface EventQuery {
   after?: number;
   /** Events that started before this pdt (ms). */
   before?: number;
+  /** Reviewed (true) or not yet (false). */
+  reviewed?: boolean;
+  /** A verdict, or 'none' for events without one. */
+  verdict?: 'true-positive' | 'false-positive' | 'none';
   /** Page size, 1..500 (default 50). */
   limit?: number;
   /** The `next` of the previous page. */
@@ -23,15 +27,70 @@ export interface EventQuery {
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 500;
 
+/** Per day (in the caller's time zone) with events: how many started that day and how many are not reviewed. */
+export interface EventDay {
+  day: string;
+  count: number;
+  unreviewed: number;
+}
+
+export interface EventCounts {
+  total: number;
+  unreviewed: number;
+}
+
+type EventFilter = Omit<EventQuery, 'limit' | 'cursor'>;
+
+/** The filters every query shares (list, counts, days). */
+function filtered<T extends SelectQueryBuilder<StoreSchema, 'events', object>>(s: T, q: EventFilter): T {
+  let out = s as SelectQueryBuilder<StoreSchema, 'events', object>;
+  if (q.camera !== undefined) out = out.where('camera', '=', q.camera);
+  if (q.rule !== undefined) out = out.where('rule', '=', q.rule);
+  if (q.severity !== undefined) out = out.where('severity', '=', q.severity);
+  if (q.state !== undefined) out = out.where('state', '=', q.state);
+  if (q.after !== undefined) out = out.where('start_pdt', '>=', q.after);
+  if (q.before !== undefined) out = out.where('start_pdt', '<', q.before);
+  if (q.reviewed !== undefined) out = out.where('reviewed', '=', q.reviewed ? 1 : 0);
+  if (q.verdict === 'none') out = out.where('verdict', 'is', null);
+  else if (q.verdict !== undefined) out = out.where('verdict', '=', q.verdict);
+  return out as T;
+}
+
+export async function countEvents(db: Kysely<StoreSchema>, q: EventFilter): Promise<EventCounts> {
+  const row = await filtered(db.selectFrom('events'), q)
+    .select((eb) => [eb.fn.countAll<number>().as('total'), eb.fn.sum<number>(eb.case().when('reviewed', '=', 0).then(1).else(0).end()).as('unreviewed')])
+    .executeTakeFirst();
+  return { total: Number(row?.total ?? 0), unreviewed: Number(row?.unreviewed ?? 0) };
+}
+
+/** Every UTC offset in use is a multiple of 15 minutes: bucket by quarter hour in SQL, map buckets to days here. */
+const QUARTER_MS = 15 * 60_000;
+
+/** Days with events in [after, before) in time zone `tz` (IANA name), oldest first. Throws RangeError for an unknown tz. */
+export async function eventDays(db: Kysely<StoreSchema>, q: EventFilter, tz = 'UTC'): Promise<EventDay[]> {
+  const dayOf = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const rows = await filtered(db.selectFrom('events'), q)
+    .select((eb) => [
+      sql<number>`start_pdt / ${QUARTER_MS}`.as('bucket'),
+      eb.fn.countAll<number>().as('count'),
+      eb.fn.sum<number>(eb.case().when('reviewed', '=', 0).then(1).else(0).end()).as('unreviewed'),
+    ])
+    .groupBy(sql`start_pdt / ${QUARTER_MS}`)
+    .execute();
+  const days = new Map<string, EventDay>();
+  for (const r of rows) {
+    const day = dayOf.format(new Date(Math.floor(Number(r.bucket)) * QUARTER_MS));
+    const d = days.get(day) ?? { day, count: 0, unreviewed: 0 };
+    d.count += Number(r.count);
+    d.unreviewed += Number(r.unreviewed);
+    days.set(day, d);
+  }
+  return [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
+}
+
 export async function listEvents(db: Kysely<StoreSchema>, q: EventQuery): Promise<{ events: EventRecord[]; next: string | null }> {
   const limit = Number.isFinite(q.limit) ? Math.min(MAX_PAGE, Math.max(1, Math.floor(q.limit!))) : DEFAULT_PAGE;
-  let s = db.selectFrom('events').selectAll();
-  if (q.camera !== undefined) s = s.where('camera', '=', q.camera);
-  if (q.rule !== undefined) s = s.where('rule', '=', q.rule);
-  if (q.severity !== undefined) s = s.where('severity', '=', q.severity);
-  if (q.state !== undefined) s = s.where('state', '=', q.state);
-  if (q.after !== undefined) s = s.where('start_pdt', '>=', q.after);
-  if (q.before !== undefined) s = s.where('start_pdt', '<', q.before);
+  let s = filtered(db.selectFrom('events').selectAll(), q);
   if (q.cursor !== undefined) {
     const c = decodeCursor(q.cursor);
     // A row-value comparison: (start_pdt, id) strictly after the last row of the previous page, in page order.

@@ -9,14 +9,14 @@ import type { EventsConfig } from '../../config/rule.ts';
 import type { Logger } from '../log.ts';
 import type { CloseReason, Evaluation, EventRecord, EventSink, EventUpdate, NewEvent, Verdict } from '../rules/types.ts';
 import { newEventId, newEventRow, toEventRecord } from './event-rows.ts';
-import { evaluationsBetween, getEvent, listEvents, type EventQuery } from './events-query.ts';
+import { countEvents, eventDays, evaluationsBetween, getEvent, listEvents, type EventCounts, type EventDay, type EventQuery } from './events-query.ts';
 import { retain, sweep, type RetentionResult, type SweepResult } from './events-upkeep.ts';
 import { closeAllOpenRows, closeEventRow, insertEvaluations, updateEventRow } from './events-write.ts';
 import { EvidenceFiles, isEventId, newEvidenceTag, type EvidenceKind } from './evidence-files.ts';
 import { enqueueOpened, type NotifyHooks } from './outbox-write.ts';
 import type { StoreSchema } from './schema.ts';
 
-export type { EventQuery } from './events-query.ts';
+export type { EventQuery, EventDay, EventCounts } from './events-query.ts';
 export type { RetentionResult, SweepResult } from './events-upkeep.ts';
 export { EventStoreError } from './event-rows.ts';
 
@@ -119,6 +119,16 @@ export class KyselyEventStore implements EventSink {
   /** Newest first (startPdt desc, id desc); `next` is the cursor of the following page, null on the last. */
   list(q: EventQuery): Promise<{ events: EventRecord[]; next: string | null }> {
     return listEvents(this.db, q);
+  }
+
+  /** How many events match, and how many of them are not reviewed (filters as `list`). */
+  counts(q: Omit<EventQuery, 'limit' | 'cursor'>): Promise<EventCounts> {
+    return countEvents(this.db, q);
+  }
+
+  /** Days (in time zone `tz`) with matching events, for the day picker. RangeError for an unknown time zone. */
+  days(q: Omit<EventQuery, 'limit' | 'cursor'>, tz?: string): Promise<EventDay[]> {
+    return eventDays(this.db, q, tz);
   }
 
   get(id: string): Promise<(EventRecord & { evaluations: Evaluation[] }) | null> {

@@ -214,6 +214,33 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'users, sessions, api tokens, audit',
     up: createAuthTables,
   },
+  {
+    // Video exports (MP4 clips cut from the recording): kept until deleted; the active ones hold their segments
+    // against recording retention (recordings.ts keptRanges).
+    version: 7,
+    name: 'exports',
+    async up(db) {
+      await db.schema
+        .createTable('exports')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('camera', 'text', (c) => c.notNull())
+        .addColumn('from_pdt', 'bigint', (c) => c.notNull())
+        .addColumn('to_pdt', 'bigint', (c) => c.notNull())
+        .addColumn('event_id', 'text')
+        .addColumn('burn_boxes', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('progress', 'double precision', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('bytes', 'bigint')
+        .addColumn('duration', 'double precision')
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('exports_created').on('exports').columns(['created_at', 'id']).execute();
+      await db.schema.createIndex('exports_camera_state').on('exports').columns(['camera', 'state']).execute();
+    },
+  },
 ];
 
 export class SchemaTooNewError extends Error {

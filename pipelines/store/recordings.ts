@@ -110,7 +110,7 @@ async function deleteOldest(trx: Transaction<StoreSchema>, camera: string, exces
 
 /** What keeps a camera's segments: its open events from the earliest start on, its closed events' ranges. */
 interface KeptRanges {
-  /** Earliest rec_from of an open event (it and every later open event keep everything after it); null: none open. */
+  /** Earliest rec_from of an open event or start of an export in progress (everything after it is kept); null: none. */
   openFrom: number | null;
   /** Longest closed range (ms), bounding how far before a segment a range covering it can start. */
   span: number;
@@ -125,7 +125,15 @@ async function keptRanges(db: Db, camera: string): Promise<KeptRanges> {
     ])
     .where('camera', '=', camera)
     .executeTakeFirst();
-  return { openFrom: row?.openFrom === null || row?.openFrom === undefined ? null : Number(row.openFrom), span: Number(row?.span ?? 0) };
+  // An export being cut reads its segments: hold everything from its start on, like an open event (they are short).
+  const exporting = await db
+    .selectFrom('exports')
+    .select((eb) => eb.fn.min('from_pdt').as('from'))
+    .where('camera', '=', camera)
+    .where('state', 'in', ['queued', 'running'])
+    .executeTakeFirst();
+  const bounds = [row?.openFrom, exporting?.from].filter((v) => v !== null && v !== undefined).map(Number);
+  return { openFrom: bounds.length ? Math.min(...bounds) : null, span: Number(row?.span ?? 0) };
 }
 
 /**

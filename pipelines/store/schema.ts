@@ -195,7 +195,29 @@ export interface AuditTable {
   address: string | null;
 }
 
+/** A video export: an MP4 clip of a camera's recording, made in the background, kept until deleted. */
+export interface ExportsTable {
+  id: string;
+  camera: string;
+  from_pdt: number;
+  to_pdt: number;
+  event_id: string | null;
+  burn_boxes: number;
+  /** queued | running | done | failed */
+  state: string;
+  /** 0..1 */
+  progress: number;
+  error: string | null;
+  bytes: number | null;
+  /** Seconds of video in the file. */
+  duration: number | null;
+  author: string;
+  created_at: number;
+  finished_at: number | null;
+}
+
 export interface StoreSchema {
+  exports: ExportsTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;

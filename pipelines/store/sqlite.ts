@@ -12,6 +12,7 @@ import { KyselyRecordingIndex } from './recordings.ts';
 import { KyselyRuleRepository } from './rules.ts';
 import { KyselyOutbox } from './outbox.ts';
 import { KyselyAuthRepository } from './auth.ts';
+import { KyselyExportStore } from './exports.ts';
 import type { StoreSchema } from './schema.ts';
 import type { Store } from './store.ts';
 
@@ -73,6 +74,7 @@ class SqliteStore implements Store {
   readonly rules: KyselyRuleRepository;
   readonly outbox: KyselyOutbox;
   readonly auth: KyselyAuthRepository;
+  readonly exports: KyselyExportStore;
   #closing: Promise<void> | null = null;
 
   constructor(
@@ -86,6 +88,7 @@ class SqliteStore implements Store {
     this.rules = new KyselyRuleRepository(db);
     this.outbox = new KyselyOutbox(db);
     this.auth = new KyselyAuthRepository(db);
+    this.exports = new KyselyExportStore(db, dataDir);
   }
 
   close(): Promise<void> {

@@ -6,6 +6,7 @@ import type { KyselyEventStore } from './events.ts';
 import type { KyselyRuleRepository } from './rules.ts';
 import type { KyselyOutbox } from './outbox.ts';
 import type { KyselyAuthRepository } from './auth.ts';
+import type { KyselyExportStore } from './exports.ts';
 
 export interface Store {
   /** The recording index; its retention skips the segments a stored event keeps. */
@@ -18,6 +19,8 @@ export interface Store {
   readonly outbox: KyselyOutbox;
   /** Users, sessions, API tokens and the audit log (hashes only; server/auth does the hashing). */
   readonly auth: KyselyAuthRepository;
+  /** Video exports (MP4 clips of the recording), kept until deleted. */
+  readonly exports: KyselyExportStore;
   /** Schema version in use (the last migration applied). */
   readonly schemaVersion: number;
   /** Waits for the transaction in flight, then closes the database; idempotent. Later calls reject. */

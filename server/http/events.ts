@@ -7,7 +7,7 @@ import type { EventRepository } from '../rules/ports.ts';
 import { toEventInfo, type EventImage } from '../events-view.ts';
 import { Errors, invalid } from './errors.ts';
 import { ErrorSchema } from './schemas.ts';
-import { EventDetailSchema, EventImageParams, EventInfoSchema, EventPageSchema, EventParams, EventPatchSchema, EventQuerySchema } from './rule-schemas.ts';
+import { EventCountsSchema, EventDaysQuerySchema, EventDaysSchema, EventDetailSchema, EventFilterSchema, EventImageParams, EventInfoSchema, EventPageSchema, EventParams, EventPatchSchema, EventQuerySchema } from './rule-schemas.ts';
 import { zodRoute } from './validate.ts';
 import { access } from '../auth/roles.ts';
 
@@ -27,6 +27,19 @@ export function eventRoutes(app: FastifyInstance, d: EventRouteDeps): void {
     async (req: FastifyRequest<{ Querystring: z.output<typeof EventQuerySchema> }>) => {
       const page = await d.events.list(req.query).catch(rethrow);
       return { events: page.events.map(toEventInfo), next: page.next };
+    },
+  );
+  app.get(
+    '/api/events/counts',
+    { ...access('viewer'), ...zodRoute({ summary: "How many events match the list's filters, and how many of them are unreviewed", querystring: EventFilterSchema, response: { 200: EventCountsSchema, ...err(400) } }) },
+    async (req: FastifyRequest<{ Querystring: z.output<typeof EventFilterSchema> }>) => d.events.counts(req.query),
+  );
+  app.get(
+    '/api/events/days',
+    { ...access('viewer'), ...zodRoute({ summary: 'Days with events (day picker dots), counted in time zone `tz`, oldest first', querystring: EventDaysQuerySchema, response: { 200: EventDaysSchema, ...err(400) } }) },
+    async (req: FastifyRequest<{ Querystring: z.output<typeof EventDaysQuerySchema> }>) => {
+      const { tz, ...filter } = req.query;
+      return { days: await d.events.days(filter, tz) };
     },
   );
   app.get('/api/events/:id', { ...access('viewer'), ...zodRoute({ summary: 'One event with every evaluation that belongs to it', params: EventParams, response: { 200: EventDetailSchema, ...err(404) } }) }, async (req: IdReq) => {

@@ -52,7 +52,11 @@ export function mediaRoutes(app: FastifyInstance, d: MediaDeps): void {
   app.get('/recordings/:camera/:file', { ...access('viewer', true), schema: { params: jsonSchema(SegmentParams) } }, async (req: FileRequest, reply) => {
     const { camera, file } = req.params;
     cameraState(d, camera);
-    return sendMedia(reply, file, d.recordingDirOf(camera), SEGMENT_CACHE, true);
+    // The index gets a segment's row just before its file moves out of the live folder (rows before files): a VOD
+    // playlist may list it a moment before it arrives here, so look in the live folder too.
+    const rec = d.recordingDirOf(camera);
+    const dir = existsSync(join(rec, file)) ? rec : existsSync(join(d.hlsDirOf(camera), file)) ? d.hlsDirOf(camera) : rec;
+    return sendMedia(reply, file, dir, SEGMENT_CACHE, true);
   });
 }
 

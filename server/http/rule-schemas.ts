@@ -128,7 +128,7 @@ export const EventPageSchema = z.object({
 });
 
 /** Video time in a query: epoch ms, or an ISO 8601 date. */
-const pdtParam = z
+export const pdtParam = z
   .string()
   .transform((s, ctx) => {
     const n = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
@@ -137,6 +137,9 @@ const pdtParam = z
   })
   .describe('epoch ms or ISO 8601 date');
 
+/** A boolean in a query string: exactly true or false. */
+const boolParam = z.enum(['true', 'false']).transform((s) => s === 'true');
+
 export const EventQuerySchema = z.strictObject({
   camera: z.string().optional(),
   rule: z.string().optional(),
@@ -144,9 +147,35 @@ export const EventQuerySchema = z.strictObject({
   state: z.enum(['open', 'closed']).optional(),
   after: pdtParam.optional().describe('Only events that started after this (epoch ms or ISO date).'),
   before: pdtParam.optional().describe('Only events that started before this (epoch ms or ISO date).'),
+  reviewed: boolParam.optional().describe('Only reviewed (true) or unreviewed (false) events.'),
+  verdict: z.enum(['true-positive', 'false-positive', 'none']).optional().describe("Only events with this verdict ('none': no verdict yet)."),
   limit: z.coerce.number().int().min(1).max(500).default(50).describe('Page size (1-500, default 50).'),
   cursor: z.string().max(256).optional().describe('`next` of the previous page.'),
 });
+
+/** The list's filters without paging: counts and days. */
+export const EventFilterSchema = EventQuerySchema.omit({ limit: true, cursor: true });
+export const EventCountsSchema = z.object({ total: z.number().int(), unreviewed: z.number().int() });
+export const EventDaysQuerySchema = EventFilterSchema.extend({
+  tz: z
+    .string()
+    .max(64)
+    .default('UTC')
+    .refine((tz) => validTimeZone(tz), 'unknown time zone: use an IANA name such as UTC or Europe/Berlin')
+    .describe('IANA time zone the days are counted in (default UTC).'),
+});
+export const EventDaysSchema = z.object({
+  days: z.array(z.object({ day: z.string().describe('YYYY-MM-DD in `tz`.'), count: z.number().int(), unreviewed: z.number().int() })),
+});
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const EventPatchSchema = z
   .strictObject({

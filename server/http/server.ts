@@ -15,6 +15,8 @@ import { registerOpenApi } from './openapi.ts';
 import { ruleRoutes, type RuleRouteDeps } from './rules.ts';
 import { eventRoutes, type EventRouteDeps } from './events.ts';
 import { notifyRoutes, type NotifyRouteDeps } from './notify.ts';
+import { vodRoutes, type VodDeps } from './vod.ts';
+import { exportRoutes, type ExportRouteDeps } from './exports.ts';
 import type { VigilMetrics } from '../metrics.ts';
 import { checkPath } from './path-guard.ts';
 import type { RequestGuard } from './request-guard.ts';
@@ -24,8 +26,12 @@ import { access, type Access } from '../auth/roles.ts';
 import type { AuthService } from '../auth/service.ts';
 
 export interface HttpDeps extends ApiDeps, MediaDeps, Omit<RuleRouteDeps, 'cameras'>, EventRouteDeps {
+  /** The recording index (VOD playlists, recorded extents). */
+  recordings: VodDeps['recordings'];
   metrics: VigilMetrics;
   guard: RequestGuard;
+  /** Video exports (/api/exports). */
+  exports?: Pick<ExportRouteDeps, 'exporter' | 'rows'>;
   /** Dead letters and snoozes (/api/notifications, /api/snooze). */
   notify?: NotifyRouteDeps;
   /** Built dashboard (client/dist). */
@@ -93,6 +99,8 @@ export async function createHttp(d: HttpDeps): Promise<{ app: FastifyInstance; r
     return reply.type(contentType).header('cache-control', 'no-store').send(body);
   });
   mediaRoutes(app, { ...d, videoTicket: (p) => d.auth.videoTicket(p) });
+  if (d.exports) exportRoutes(app, { ...d.exports, cameras: d.cameras, events: d.events });
+  vodRoutes(app, { cameras: d.cameras, recordings: d.recordings, evaluationsBetween: (...a) => d.events.evaluationsBetween(...a), videoTicket: (p) => d.auth.videoTicket(p) });
   dashboardFiles = true;
   await dashboardRoutes(app, d.clientDir);
   dashboardFiles = false;

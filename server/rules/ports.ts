@@ -28,9 +28,14 @@ export interface EventQuery {
   state?: EventState;
   after?: number;
   before?: number;
+  reviewed?: boolean;
+  /** A verdict, or 'none' for events without one. */
+  verdict?: Verdict | 'none';
   limit?: number;
   cursor?: string;
 }
+
+export type EventFilter = Omit<EventQuery, 'limit' | 'cursor'>;
 
 export interface EventReview {
   reviewed?: boolean;
@@ -41,6 +46,12 @@ export interface EventReview {
 
 export interface EventRepository {
   list(q: EventQuery): Promise<{ events: EventRecord[]; next: string | null }>;
+  /** Matching events and how many of them are unreviewed. */
+  counts(q: EventFilter): Promise<{ total: number; unreviewed: number }>;
+  /** Days (in IANA time zone `tz`) with matching events; throws RangeError for an unknown zone. */
+  days(q: EventFilter, tz?: string): Promise<Array<{ day: string; count: number; unreviewed: number }>>;
+  /** A camera's evaluations with pdt in [from, to], every rule or one. */
+  evaluationsBetween(camera: string, fromPdt: number, toPdt: number, rule?: string): Promise<Evaluation[]>;
   get(id: string): Promise<(EventRecord & { evaluations: Evaluation[] }) | null | undefined>;
   review(id: string, patch: EventReview): Promise<EventRecord | null | undefined>;
   delete(id: string): Promise<unknown>;

@@ -27,7 +27,9 @@ describe('auth on every route, file and socket', () => {
   let s: AuthServer;
   let base: string;
   const cookies = {} as Record<Role, string>;
-  const ids = { event: '', delEvent: '', token: '', n: 0 };
+  const ids = { event: '', delEvent: '', token: '', n: 0, export: '', delExport: '' };
+  const REC_PDT = Date.now() - 60_000;
+  const range = `from=${REC_PDT}&to=${REC_PDT + 5000}`;
 
   const call = async (method: string, path: string, cookie: string | null, body?: unknown, extra: Record<string, string> = {}) => {
     const headers: Record<string, string> = { ...extra };
@@ -52,6 +54,10 @@ describe('auth on every route, file and socket', () => {
     if (u.startsWith('/hls/')) return { path: sub(u).replace(':file', 'live.m3u8') };
     if (u.startsWith('/recordings/')) return { path: sub(u).replace(':file', 'rec-1.ts') };
     if (u === '/api/cameras/:id') return { path: '/api/cameras/front' };
+    if (u === '/api/cameras/:id/vod.m3u8' || u === '/api/cameras/:id/recordings' || u === '/api/cameras/:id/evaluations') return { path: `${u.replace(':id', 'front')}?${range}` };
+    if (u === '/api/exports' && r.method === 'POST') return { path: u, body: { camera: 'front', from: REC_PDT, to: REC_PDT + 1000 } };
+    if (u === '/api/exports/:id/file') return { path: `/api/exports/${ids.export}/file` };
+    if (u === '/api/exports/:id') return { path: `/api/exports/${r.method === 'DELETE' ? ids.delExport : ids.export}` };
     if (u === '/api/events/:id/:image') return { path: `/api/events/${ids.event}/snapshot` };
     if (u === '/api/events/:id') return { path: `/api/events/${r.method === 'DELETE' ? ids.delEvent : ids.event}`, ...(r.method === 'PATCH' ? { body: { reviewed: true, verdict: 'true-positive' } } : {}) };
     if (u === '/api/rules/:id' && r.method === 'DELETE') return { path: '/api/rules/del-me' };
@@ -78,6 +84,13 @@ describe('auth on every route, file and socket', () => {
     const rec = join(s.dataDir, 'recordings', 'front');
     mkdirSync(rec, { recursive: true });
     writeFileSync(join(rec, 'rec-1.ts'), Buffer.alloc(188, 0x47));
+    await s.store.recordings.add('front', { seq: 1, file: 'rec-1.ts', pdt: REC_PDT, duration: 1, bytes: 188, run: 1 });
+    const done = await s.store.exports.create({ camera: 'front', from: REC_PDT, to: REC_PDT + 1000, burnBoxes: false, author: 'test' });
+    mkdirSync(s.store.exports.dir, { recursive: true });
+    writeFileSync(s.store.exports.filePath(done.id), Buffer.alloc(64));
+    await s.store.exports.done(done.id, { bytes: 64, duration: 1 });
+    ids.export = done.id;
+    ids.delExport = (await s.store.exports.create({ camera: 'front', from: REC_PDT, to: REC_PDT + 1000, burnBoxes: false, author: 'test' })).id;
     ids.event = (await s.store.events.open(newEvent({ camera: 'front' }))).id;
     ids.delEvent = (await s.store.events.open(newEvent({ camera: 'front', startPdt: Date.now() - 5000 }))).id;
     await s.store.rules.save(RuleSchema.parse(RULE('kept')), 'api', 'test');
