@@ -1,7 +1,9 @@
 // `#/playback/<camera>?from=<ms>&to=<ms>[&rule=<id>]`: any recorded range of a camera (default: the last 10 minutes),
 // every rule's evaluations drawn (or, with `rule`, a toggle to that rule's only), and its export.
 import type { PageRoute } from '../routes.ts';
+import { useMemo } from 'preact/hooks';
 import { pageView } from '../page.tsx';
+import { RuleNames } from '../rule-names.ts';
 import { ExportButton } from './export-button.tsx';
 import { RecordedPlayback } from './playback-view.tsx';
 
@@ -16,12 +18,17 @@ export function parseRange(query: string, now = Date.now()): { from: number; to:
 }
 
 function PlaybackPage({ camera, from, to, rule }: { camera: string; from: number; to: number; rule?: string }) {
+  const names = useMemo(() => {
+    const n = new RuleNames();
+    void n.load();
+    return n;
+  }, []);
   return (
     <div class="page playback-page">
       <h2>
         Recording of {camera}: {new Date(from).toLocaleString()} to {new Date(to).toLocaleTimeString()}
       </h2>
-      <RecordedPlayback camera={camera} from={from} to={to} {...(rule ? { rule } : {})} />
+      <RecordedPlayback camera={camera} from={from} to={to} {...(rule ? { rule } : {})} ruleName={(id) => names.name(id)} />
       <ExportButton target={{ camera, from, to }} />
     </div>
   );
