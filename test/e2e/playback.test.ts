@@ -162,12 +162,14 @@ describe('recorded playback with frame-exact overlays in Chromium', () => {
     await page.waitForFunction((p) => Math.abs((window.__vigil!.playback!.last?.displayedPdt ?? 0) - p) < 1000 / 60, target.pdt, { timeout: 10_000 });
     await expectOnItsFrame(await last(), 'after a step back');
 
-    // Played through at 1x from the start: every frame with boxes is an evaluated one, and the boxes sit on its square.
+    // Played through at 0.5x from the start: every frame with boxes is an evaluated one, and the boxes sit on its square.
     await page.evaluate(() => void window.__vigil!.playback!.draws.splice(0));
     await page.locator('.playback .seek').evaluate((el: HTMLInputElement) => {
       el.value = '0';
       el.dispatchEvent(new Event('input', { bubbles: true }));
     });
+    await page.locator('.playback .speed').selectOption('0.5');
+    expect(await page.evaluate(() => document.querySelector<HTMLVideoElement>('.playback video')!.playbackRate)).toBe(0.5);
     await page.locator('.playback .play').click();
     const wanted = Math.min(4, positives.length);
     await page.waitForFunction((n) => window.__vigil!.playback!.draws.filter((d) => d.capture && !d.paused).length >= n, wanted, { timeout: 20_000 });
