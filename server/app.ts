@@ -34,6 +34,7 @@ import { AuthService } from './auth/service.ts';
 import { gateRaw } from './auth/gate.ts';
 import { readTls } from './auth/tls.ts';
 import { Exporter } from './exports/exporter.ts';
+import { segmentsBetween } from './vod/segments.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const DEFAULT_CLIENT_DIR = resolve(REPO_ROOT, 'client/dist');
@@ -245,7 +246,8 @@ function newExporter(store: Store, ffmpeg: string, dataDir: string, dirs: { hlsD
     const rec = join(dirs.recordingDirOf(dataDir, camera), file);
     return existsSync(rec) ? rec : join(dirs.hlsDirOf(dataDir, camera), file);
   };
-  return new Exporter({ rows: store.exports, recordings: store.recordings, evaluationsBetween: (...a) => store.events.evaluationsBetween(...a), segmentPath, ffmpeg, log: log.child({ component: 'exports' }) });
+  const src = { recordings: store.recordings, hlsDirOf: (id: string) => dirs.hlsDirOf(dataDir, id) };
+  return new Exporter({ rows: store.exports, segments: (camera, from, to) => segmentsBetween(src, camera, from, to), evaluationsBetween: (...a) => store.events.evaluationsBetween(...a), segmentPath, ffmpeg, log: log.child({ component: 'exports' }) });
 }
 
 async function ingestDefaults(opts: StartOptions, recordings: RecordingIndex, grid: GridOptions): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {

@@ -2,7 +2,7 @@
 // The row is created queued, the exporter (server/exports) moves it to running and done/failed; rows are kept until
 // deleted (row first, then the file). Active exports (queued/running) hold their camera's segments against
 // recording retention (recordings.ts keptRanges reads this table).
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Kysely, Selectable } from 'kysely';
 import { newEventId } from './event-rows.ts';
@@ -118,6 +118,15 @@ export class KyselyExportStore {
       .execute();
     for (const r of rows) await rm(this.filePath(r.id), { force: true });
     return rows.map((r) => r.id);
+  }
+
+  /** At start: removes files of no row (a crash between a delete's row and its file, or a cut's leftovers). */
+  async sweep(): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const ids = new Set((await this.db.selectFrom('exports').select('id').execute()).map((r) => r.id));
+    const gone = names.filter((n) => !ids.has(n.split('.')[0]!) || n !== `${n.split('.')[0]}.mp4`);
+    for (const n of gone) await rm(join(this.dir, n), { force: true });
+    return gone;
   }
 
   /** Row first, then the file (a crash in between leaves a file without a row, never a row without its file). */

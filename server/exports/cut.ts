@@ -39,7 +39,10 @@ export async function cutClip(o: CutOptions): Promise<{ bytes: number; duration:
   const part = `${o.out}.part`;
   // The concat demuxer's quoting: a single quote inside a quoted path is written '\''.
   await writeFile(list, 'ffconcat version 1.0\n' + o.segments.map((s) => `file '${s.path.replaceAll("'", "'\\''")}'\nduration ${s.duration.toFixed(6)}\n`).join(''));
-  const video = o.boxes?.length ? ['-vf', drawboxes(o.boxes), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p'] : ['-c:v', 'copy'];
+  const script = `${o.out}.filter`;
+  // One drawbox per box: an hour of evaluations outgrows a command-line argument (128 KiB), so the chain goes in a file.
+  if (o.boxes?.length) await writeFile(script, drawboxes(o.boxes));
+  const video = o.boxes?.length ? ['-filter_script:v', script, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p'] : ['-c:v', 'copy'];
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-map', '0:v:0', '-map', '0:a:0?', ...video, '-c:a', 'copy', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats', '-f', 'mp4', part];
   try {
     const seconds = await run(o.ffmpeg, args, total, o.onProgress, o.signal);
@@ -50,6 +53,7 @@ export async function cutClip(o: CutOptions): Promise<{ bytes: number; duration:
     throw err;
   } finally {
     await rm(list, { force: true });
+    await rm(script, { force: true });
   }
 }
 

@@ -2,8 +2,8 @@
 // video; two at once would only halve each). Rows live in the store (kept until deleted); while an export is queued
 // or running its rows hold the camera's segments against recording retention, so the files it reads stay.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import type { RecordingIndex, RecordedSegment } from '../../pipelines/ingest/recording-index.ts';
+import { mkdir, rm } from 'node:fs/promises';
+import type { RecordedSegment } from '../../pipelines/ingest/recording-index.ts';
 import type { Evaluation } from '../../pipelines/rules/types.ts';
 import type { ExportRecord, NewExport } from '../../pipelines/store/exports.ts';
 import type { Logger } from '../log.ts';
@@ -21,12 +21,14 @@ export interface ExportRows {
   done(id: string, r: { bytes: number; duration: number }): Promise<void>;
   failed(id: string, error: string): Promise<void>;
   failInterrupted(): Promise<string[]>;
+  sweep(): Promise<string[]>;
   delete(id: string): Promise<boolean>;
 }
 
 export interface ExporterDeps {
   rows: ExportRows;
-  recordings: Pick<RecordingIndex, 'list'>;
+  /** The recorded segments overlapping [from, to), oldest first (server/vod/segments.ts). */
+  segments(camera: string, from: number, to: number): Promise<RecordedSegment[]>;
   evaluationsBetween(camera: string, fromPdt: number, toPdt: number, rule?: string): Promise<Evaluation[]>;
   /** Where a recorded segment's file is now (the recordings folder, or the live folder a moment before it moves). */
   segmentPath(camera: string, file: string): string;
@@ -62,12 +64,14 @@ export class Exporter {
     await mkdir(this.#d.rows.dir, { recursive: true });
     const failed = await this.#d.rows.failInterrupted();
     if (failed.length) this.#d.log.warn({ exports: failed }, 'exports interrupted by the last shutdown marked failed');
+    const orphans = await this.#d.rows.sweep();
+    if (orphans.length) this.#d.log.info({ files: orphans }, 'removed export files that belong to no export');
   }
 
   /** Queues an export of [from, to) after checking there is recording in it. */
   async create(e: NewExport): Promise<ExportRecord> {
     if (this.#closed) throw new Error('the exporter is closed');
-    const segments = await this.#d.recordings.list(e.camera, { from: e.from, to: e.to });
+    const segments = await this.#d.segments(e.camera, e.from, e.to);
     if (!segments.length) throw new NoRecordingError(e.camera, e.from, e.to);
     const rec = await this.#d.rows.create(e);
     this.#queue.push(rec.id);
@@ -112,7 +116,7 @@ export class Exporter {
     const rec = await this.#d.rows.get(id);
     if (!rec) return; // deleted while queued
     await this.#d.rows.running(id);
-    const segments = (await this.#d.recordings.list(rec.camera, { from: rec.from, to: rec.to }))
+    const segments = (await this.#d.segments(rec.camera, rec.from, rec.to))
       .map((s) => ({ s, path: this.#d.segmentPath(rec.camera, s.file) }))
       .filter(({ path }) => existsSync(path));
     if (!segments.length) throw new NoRecordingError(rec.camera, rec.from, rec.to);
@@ -125,7 +129,8 @@ export class Exporter {
       void this.#d.rows.progress(id, f).catch(() => undefined);
     };
     const result = await cutClip({ ffmpeg: this.#d.ffmpeg, segments: clip, out: this.#d.rows.filePath(id), ...(boxes ? { boxes } : {}), onProgress, signal });
-    if (signal.aborted) return;
+    // Deleted just as ffmpeg finished: the row and its file are gone, so is the file renamed in after.
+    if (signal.aborted) return void (await rm(this.#d.rows.filePath(id), { force: true }));
     await this.#d.rows.done(id, result);
     this.#d.log.info({ export: id, camera: rec.camera, ...result }, 'export done');
   }

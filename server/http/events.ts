@@ -38,8 +38,8 @@ export function eventRoutes(app: FastifyInstance, d: EventRouteDeps): void {
     '/api/events/days',
     { ...access('viewer'), ...zodRoute({ summary: 'Days with events (day picker dots), counted in time zone `tz`, oldest first', querystring: EventDaysQuerySchema, response: { 200: EventDaysSchema, ...err(400) } }) },
     async (req: FastifyRequest<{ Querystring: z.output<typeof EventDaysQuerySchema> }>) => {
-      const { tz, ...filter } = req.query;
-      return { days: await d.events.days(filter, tz) };
+      const { tz, from, to, ...filter } = req.query;
+      return { days: await d.events.days({ ...filter, after: filter.after ?? from, before: filter.before ?? to }, tz) };
     },
   );
   app.get('/api/events/:id', { ...access('viewer'), ...zodRoute({ summary: 'One event with every evaluation that belongs to it', params: EventParams, response: { 200: EventDetailSchema, ...err(404) } }) }, async (req: IdReq) => {

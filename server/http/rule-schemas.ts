@@ -157,6 +157,8 @@ export const EventQuerySchema = z.strictObject({
 export const EventFilterSchema = EventQuerySchema.omit({ limit: true, cursor: true });
 export const EventCountsSchema = z.object({ total: z.number().int(), unreviewed: z.number().int() });
 export const EventDaysQuerySchema = EventFilterSchema.extend({
+  from: pdtParam.optional().describe('Same as after: days of events that started at or after this.'),
+  to: pdtParam.optional().describe('Same as before: days of events that started before this.'),
   tz: z
     .string()
     .max(64)

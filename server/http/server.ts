@@ -100,7 +100,7 @@ export async function createHttp(d: HttpDeps): Promise<{ app: FastifyInstance; r
   });
   mediaRoutes(app, { ...d, videoTicket: (p) => d.auth.videoTicket(p) });
   if (d.exports) exportRoutes(app, { ...d.exports, cameras: d.cameras, events: d.events });
-  vodRoutes(app, { cameras: d.cameras, recordings: d.recordings, evaluationsBetween: (...a) => d.events.evaluationsBetween(...a), videoTicket: (p) => d.auth.videoTicket(p) });
+  vodRoutes(app, { cameras: d.cameras, recordings: d.recordings, hlsDirOf: d.hlsDirOf, runOf: (id) => d.cameras.get(id)?.run, evaluationsBetween: (...a) => d.events.evaluationsBetween(...a), videoTicket: (p) => d.auth.videoTicket(p) });
   dashboardFiles = true;
   await dashboardRoutes(app, d.clientDir);
   dashboardFiles = false;

@@ -4,7 +4,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { CameraManager } from '../cameras/manager.ts';
-import type { RecordingIndex, RecordedSegment } from '../../pipelines/ingest/recording-index.ts';
+import type { RecordedSegment } from '../../pipelines/ingest/recording-index.ts';
+import { segmentsBetween, type SegmentSource } from '../vod/segments.ts';
 import type { Evaluation } from '../../pipelines/rules/types.ts';
 import { recordedRanges, vodPlaylist } from '../vod/playlist.ts';
 import { Errors, invalid } from './errors.ts';
@@ -13,9 +14,8 @@ import { BoxSchema, PointSchema, pdtParam } from './rule-schemas.ts';
 import { zodRoute } from './validate.ts';
 import { access } from '../auth/roles.ts';
 
-export interface VodDeps {
+export interface VodDeps extends SegmentSource {
   cameras: CameraManager;
-  recordings: Pick<RecordingIndex, 'list'>;
   evaluationsBetween(camera: string, fromPdt: number, toPdt: number, rule?: string): Promise<Evaluation[]>;
   videoTicket?: (p: NonNullable<FastifyRequest['principal']>) => string | null;
 }
@@ -62,7 +62,7 @@ export function vodRoutes(app: FastifyInstance, d: VodDeps): void {
       const { id } = req.params;
       const { from, to } = checkRange(req.query, MAX_VOD_MS);
       camera(d, id);
-      const segments = await d.recordings.list(id, { from, to });
+      const segments = await segmentsBetween(d, id, from, to);
       if (!segments.length) throw Errors.NOT_FOUND(`camera "${id}" has no recording between ${iso(from)} and ${iso(to)}: ask /api/cameras/${id}/recordings for the recorded ranges`);
       const viaQuery = req.principal?.via === 'token' && new URL(req.url, 'http://x').searchParams.has('token');
       const ticket = viaQuery ? d.videoTicket?.(req.principal!) : null;
@@ -81,7 +81,7 @@ export function vodRoutes(app: FastifyInstance, d: VodDeps): void {
       const to = req.query.to ?? Date.now();
       const { from } = checkRange({ from: req.query.from ?? to - 24 * HOUR, to }, MAX_EXTENTS_MS);
       camera(d, req.params.id);
-      const ranges = recordedRanges(await d.recordings.list(req.params.id, { from, to }));
+      const ranges = recordedRanges(await segmentsBetween(d, req.params.id, from, to));
       return { ranges: ranges.map((r) => ({ from: Math.max(r.from, from), to: Math.min(r.to, to) })) };
     },
   );

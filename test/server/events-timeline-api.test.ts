@@ -6,6 +6,7 @@ import { startTestServer, type TestServer } from '../support/server.ts';
 
 const D0 = Date.parse('2026-11-28T00:00:00Z');
 const HOUR = 3_600_000;
+const DAY_MS = 24 * HOUR;
 
 describe('event timeline API', () => {
   let s: TestServer;
@@ -49,6 +50,8 @@ describe('event timeline API', () => {
     });
     const berlin = await get<{ days: { day: string; count: number }[] }>(`/api/events/days?tz=Europe/Berlin&after=${D0}&before=${D0 + 3 * 24 * HOUR}`);
     expect(berlin.body.days.map((d) => [d.day, d.count])).toEqual([['2026-11-29', 2], ['2026-11-30', 1]]);
+    const fromTo = await get<{ days: { day: string }[] }>(`/api/events/days?from=${new Date(D0 + DAY_MS).toISOString()}&to=${D0 + 2 * DAY_MS}`);
+    expect(fromTo.body.days.map((d) => d.day)).toEqual(['2026-11-29']);
     const bad = await get<{ error: { message: string } }>('/api/events/days?tz=Mars/Olympus');
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('unknown time zone');

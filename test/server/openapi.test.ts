@@ -101,7 +101,7 @@ describe('GET /api/openapi.json', () => {
     const page = (doc.paths['/api/events']!.get!.responses as Record<string, { content: Record<string, { schema: { properties: Obj } }> }>)['200']!;
     expect(Object.keys(page.content['application/json']!.schema.properties)).toEqual(['events', 'next']);
     const query = (doc.paths['/api/events']!.get!.parameters as Obj[]).filter((p) => p.in === 'query').map((p) => p.name);
-    expect(query).toEqual(['camera', 'rule', 'severity', 'state', 'after', 'before', 'limit', 'cursor']);
+    expect(query).toEqual(['camera', 'rule', 'severity', 'state', 'after', 'before', 'reviewed', 'verdict', 'limit', 'cursor']);
   });
 
   it('writes every schema in the OpenAPI 3.0 dialect', () => {

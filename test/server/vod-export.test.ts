@@ -4,7 +4,7 @@
 // with real decoders: ffprobe for durations, the burned counter for which frame comes first, pixels for burned boxes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
@@ -134,6 +134,28 @@ describe('recorded playback and export', () => {
     }
   });
 
+  it('the live window\'s segments, not in the index yet, end the playlist and are reachable through /recordings', async () => {
+    const live = join(s.dataDir, 'hls', CAM);
+    mkdirSync(live, { recursive: true });
+    copyFileSync(join(s.dataDir, 'recordings', CAM, 'seg-105.ts'), join(live, 'seg-106.ts'));
+    const pdt = rows[4]!.pdt + 1000;
+    // The live playlist still lists seg-105 (already indexed) beside seg-106: the index's row wins, no duplicate.
+    const playlist = `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:105\n#EXT-X-PROGRAM-DATE-TIME:${new Date(pdt - 1000).toISOString()}\n#EXTINF:1.000000,\nseg-105.ts\n#EXTINF:1.000000,\nseg-106.ts\n`;
+    writeFileSync(join(live, 'live.m3u8'), playlist);
+    try {
+      const text = await (await api(`/api/cameras/${CAM}/vod.m3u8?from=${T0}&to=${T0 + 60_000}`)).text();
+      const pdts = [...text.matchAll(/#EXT-X-PROGRAM-DATE-TIME:(\S+)/g)].map((m) => Date.parse(m[1]!));
+      expect(pdts).toEqual([...rows.map((x) => x.pdt), pdt]);
+      expect(text).toContain(`/recordings/${CAM}/seg-106.ts`);
+      expect((await api(`/recordings/${CAM}/seg-106.ts`)).status).toBe(200);
+      const ext = await json<{ ranges: { from: number; to: number }[] }>(`/api/cameras/${CAM}/recordings?from=${T0}&to=${T0 + 60_000}`);
+      expect(ext.body.ranges[1]!.to).toBe(pdt + 1000);
+    } finally {
+      rmSync(join(live, 'live.m3u8'));
+      rmSync(join(live, 'seg-106.ts'));
+    }
+  });
+
   it('lists the recorded extents: one range per continuous stretch', async () => {
     const r = await json<{ ranges: { from: number; to: number }[] }>(`/api/cameras/${CAM}/recordings?from=${T0 - 60_000}&to=${T0 + 60_000}`);
     expect(r.status).toBe(200);
@@ -194,7 +216,7 @@ describe('recorded playback and export', () => {
     const ev = await s.store.events.close(opened.id, T0 + 1500, 'negatives');
     const list0 = await json<{ exports: { id: string }[] }>('/api/exports');
     const file = await exported({ event: ev.id });
-    const st = (await json<{ exports: { id: string; event: string | null; from: number }[] }>('/api/exports')).body.exports;
+    const st = (await json<{ exports: { id: string; event: string | null; from: number; to: number }[] }>('/api/exports')).body.exports;
     expect(st.length).toBe(list0.body.exports.length + 1);
     const mine = st[0]!;
     expect(mine.event).toBe(ev.id);

@@ -97,4 +97,12 @@ describe('exports', () => {
     expect(await store.exports.get(done.id)).toBeNull();
     expect(await store.exports.delete(done.id)).toBe(false);
   });
+
+  it('sweeps files of no export (a crash between a row and its file) and leftovers, keeping every row\'s file', async () => {
+    const kept = await store.exports.create({ camera: 'a', from: 0, to: 1000, burnBoxes: false, author: 't' });
+    mkdirSync(store.exports.dir, { recursive: true });
+    for (const name of [`${kept.id}.mp4`, `${kept.id}.mp4.part`, `${kept.id}.mp4.txt`, 'GONE.mp4']) writeFileSync(join(store.exports.dir, name), 'x');
+    expect((await store.exports.sweep()).sort()).toEqual([`${kept.id}.mp4.part`, `${kept.id}.mp4.txt`, 'GONE.mp4'].sort());
+    expect(existsSync(store.exports.filePath(kept.id))).toBe(true);
+  });
 });
