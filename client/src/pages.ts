@@ -2,5 +2,6 @@
 import { PAGES } from './routes.ts';
 import { ruleEditorRoute, rulesRoute } from './rules/route.tsx';
 import { eventDetailRoute, stripRoute, timelineRoute } from './timeline/routes.tsx';
+import { playbackRoute } from './playback/playback-page.tsx';
 
-PAGES.push(timelineRoute, eventDetailRoute, stripRoute, rulesRoute, ruleEditorRoute);
+PAGES.push(timelineRoute, eventDetailRoute, stripRoute, rulesRoute, ruleEditorRoute, playbackRoute);

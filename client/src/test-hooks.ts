@@ -3,6 +3,8 @@
 // (`VIGIL_TEST_HOOKS=1 vite build`, as test/support/browser.ts does); a production bundle has neither
 // (test/e2e/bundle.test.ts greps it).
 import type { OverlayDebug } from './overlay.ts';
+import { current } from './playback/current.ts';
+import type { PlaybackDebug } from './playback/recorded-player.ts';
 import type { AlertSound } from './sound.ts';
 import type { View } from './views.ts';
 
@@ -15,6 +17,8 @@ export interface VigilDebug {
   readonly connection: string;
   /** The alert sound: on or off, and how many times it played. */
   readonly sound: { enabled: boolean; played: number };
+  /** The recorded player on the page (event detail, #/playback), if any. */
+  readonly playback: PlaybackDebug | null;
 }
 
 declare global {
@@ -45,6 +49,9 @@ export function installTestHooks(view: () => View | null, connection: () => stri
     },
     get sound() {
       return { enabled: sound.enabled, played: sound.played };
+    },
+    get playback() {
+      return current.playback;
     },
   };
 }
