@@ -3,10 +3,9 @@
 // (EXT-X-PROGRAM-DATE-TIME + PTS offset): the one key tying a result to a video frame.
 
 import type { CameraState, VideoPath } from '../pipelines/ingest/types.ts';
-import type { DetectionMessage, Evaluation, EventRecord, Outcome } from '../pipelines/rules/types.ts';
-import type { AnswerTimings } from '../pipelines/engine/types.ts';
-import type { Box, ParsedAnswer, Point } from '../pipelines/vlm/parse.ts';
+import type { DetectionMessage, Evaluation, EventRecord } from '../pipelines/rules/types.ts';
 import type { Rule } from '../config/rule.ts';
+import type { RuleTestResult } from '../pipelines/rules/rule-test.ts';
 
 export type { CameraState, VideoPath, DetectionMessage, Evaluation, EventRecord, Rule };
 export type { Box, Point } from '../pipelines/vlm/parse.ts';
@@ -40,22 +39,13 @@ export interface RuleInfo {
 }
 
 /** What `POST /api/rules/:id/test` (and `/api/rules/test` for an unsaved rule) answers: the rule run once on a camera's newest frame, nothing stored. */
-export interface RuleTestInfo {
+export interface RuleTestInfo extends Omit<RuleTestResult, 'annotated' | 'reason' | 'prompt'> {
   camera: string;
   pdt: number;
-  positive: boolean;
-  outcome: Outcome;
+  /** The exact prompt sent (null when nothing was asked). */
+  prompt: string | null;
   /** Error code or skip reason; null when answered. */
   reason: string | null;
-  prompt: string | null;
-  raw: string | null;
-  parsed: ParsedAnswer | null;
-  /** The objects that count (inside the zones, passing `where`), source pixels. */
-  boxes: Box[];
-  points: Point[];
-  count: number | null;
-  answer: string | null;
-  timings: AnswerTimings | null;
   /** The frame with boxes and points drawn: a data:image/jpeg;base64 URL. */
   annotated: string;
 }

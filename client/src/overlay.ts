@@ -132,14 +132,7 @@ export class Overlay {
    * the later it is taken, the likelier the video has moved on to the next frame.
    */
   private shotOnce(): () => string | undefined {
-    let taken = false;
-    let png: string | undefined;
-    return () => {
-      if (!__VIGIL_TEST_HOOKS__ || !this.debug.capture) return undefined;
-      if (!taken) png = captureFrame(this.video);
-      taken = true;
-      return png;
-    };
+    return frameShot(this.video, () => this.debug.capture);
   }
 
   clear(): void {
@@ -174,16 +167,8 @@ export class Overlay {
     if (d.exactDraws.length > MATCH_HISTORY) d.exactDraws.shift();
   }
 
-  /** Sizes the canvas to the element in device pixels; returns the picture's rect in canvas pixels. */
   private resize(): Rect {
-    const dpr = window.devicePixelRatio || 1;
-    const cw = Math.round(this.video.clientWidth * dpr);
-    const ch = Math.round(this.video.clientHeight * dpr);
-    if (this.canvas.width !== cw || this.canvas.height !== ch) {
-      this.canvas.width = cw;
-      this.canvas.height = ch;
-    }
-    return containRect(cw, ch, this.video.videoWidth, this.video.videoHeight);
+    return fitCanvas(this.canvas, this.video);
   }
 
   /** Median of recent media-time steps between consecutively presented frames. */
@@ -200,4 +185,28 @@ export class Overlay {
     this.lastPresented = meta.presentedFrames;
     this.lastMediaTime = meta.mediaTime;
   }
+}
+
+/** Sizes a canvas to its video element in device pixels; returns the picture's rect in canvas pixels. */
+export function fitCanvas(canvas: HTMLCanvasElement, video: HTMLVideoElement): Rect {
+  const dpr = window.devicePixelRatio || 1;
+  const cw = Math.round(video.clientWidth * dpr);
+  const ch = Math.round(video.clientHeight * dpr);
+  if (canvas.width !== cw || canvas.height !== ch) {
+    canvas.width = cw;
+    canvas.height = ch;
+  }
+  return containRect(cw, ch, video.videoWidth, video.videoHeight);
+}
+
+/** A capture of the presented frame taken at most once (test builds, when `enabled`), on first use. */
+export function frameShot(video: HTMLVideoElement, enabled: () => boolean): () => string | undefined {
+  let taken = false;
+  let png: string | undefined;
+  return () => {
+    if (!__VIGIL_TEST_HOOKS__ || !enabled()) return undefined;
+    if (!taken) png = captureFrame(video);
+    taken = true;
+    return png;
+  };
 }

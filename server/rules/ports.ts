@@ -3,9 +3,7 @@
 // and the routes depend only on the shapes they use.
 import type { Rule } from '../../config/rule.ts';
 import type { Frame } from '../../pipelines/ingest/types.ts';
-import type { AnswerTimings } from '../../pipelines/engine/types.ts';
-import type { ActiveRule, Evaluation, EventMessage, EventRecord, Outcome, Severity, EventState, Verdict } from '../../pipelines/rules/types.ts';
-import type { Box, ParsedAnswer, Point } from '../../pipelines/vlm/parse.ts';
+import type { ActiveRule, Evaluation, EventMessage, EventRecord, Severity, EventState, Verdict } from '../../pipelines/rules/types.ts';
 import type { RuleInfo } from '../wire.ts';
 
 export type StoredRule = RuleInfo;
@@ -59,21 +57,8 @@ export interface EventRepository {
 }
 
 /** One rule run once on one frame, nothing stored (the rule loop's test()). */
-export interface RuleTestResult {
-  positive: boolean;
-  outcome: Outcome;
-  reason?: string;
-  prompt: string | null;
-  raw: string | null;
-  parsed: ParsedAnswer | null;
-  boxes: Box[];
-  points: Point[];
-  count: number | null;
-  answer: string | null;
-  /** The frame with boxes and points drawn (JPEG). */
-  annotated: Buffer;
-  timings: AnswerTimings | null;
-}
+export type { RuleTestResult } from '../../pipelines/rules/rule-test.ts';
+import type { RuleTestResult } from '../../pipelines/rules/rule-test.ts';
 
 /** The rule loop as the routes use it. */
 export interface RuleRunner {

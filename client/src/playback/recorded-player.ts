@@ -8,8 +8,7 @@ import Hls, { type ErrorData, type FragBufferedData } from 'hls.js';
 import type { DrawnBox } from '../draw-detections.ts';
 import { DetectionPainter } from '../draw-detections.ts';
 import { ageLabel } from '../detections.ts';
-import { containRect, pdtAt, type FragTime, type Rect } from '../overlay.ts';
-import { captureFrame } from '../test-hooks.ts';
+import { fitCanvas, frameShot, pdtAt, type FragTime, type Rect } from '../overlay.ts';
 import type { EvaluationIndex, FrameResults, StoredEvaluation } from './evaluations.ts';
 import { current } from './current.ts';
 
@@ -178,25 +177,11 @@ export class RecordedPlayer {
 
   /** At most one PNG per presented frame (test builds with capture on), taken on first use. */
   private shotOnce(): () => string | undefined {
-    let taken = false;
-    let png: string | undefined;
-    return () => {
-      if (!__VIGIL_TEST_HOOKS__ || !this.debug.capture) return undefined;
-      if (!taken) png = captureFrame(this.video);
-      taken = true;
-      return png;
-    };
+    return frameShot(this.video, () => this.debug.capture);
   }
 
   private resize(): Rect {
-    const dpr = window.devicePixelRatio || 1;
-    const cw = Math.round(this.video.clientWidth * dpr);
-    const ch = Math.round(this.video.clientHeight * dpr);
-    if (this.canvas.width !== cw || this.canvas.height !== ch) {
-      this.canvas.width = cw;
-      this.canvas.height = ch;
-    }
-    return containRect(cw, ch, this.video.videoWidth, this.video.videoHeight);
+    return fitCanvas(this.canvas, this.video);
   }
 
   /** Median media-time step between consecutively presented frames while playing at any speed. */
