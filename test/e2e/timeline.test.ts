@@ -1,7 +1,7 @@
 // The event timeline in Debian's Chromium against a real server and the real SQLite store, filled first with a few
 // thousand events written through store.events (as the rules loop writes them): keyboard review persisted through
 // the API, infinite scroll over the cursor without duplicates, filters, the day strip, the detail page, and a phone viewport.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,6 +190,8 @@ describe('event timeline in Chromium', () => {
     const seg = (at: number, i: number) => ({ seq: i, file: `seg-${i}.ts`, pdt: at + (i % 100) * 60_000, duration: 60, bytes: 1, run: 1 });
     const rec = [...Array.from({ length: 60 }, (_, i) => seg(from + 7 * 3_600_000, i)), ...Array.from({ length: 30 }, (_, i) => seg(from + 9.5 * 3_600_000, 100 + i))];
     await server.store.recordings.addMany('front', rec);
+    // Index rows without files: removed again below, so no other test's player reaches for them.
+    onTestFinished(() => server.store.recordings.remove('front', rec.map((r) => r.seq)));
     const page = await openPage(`#/strip/front/${key}`);
     await expect.poll(() => page.$$eval('.strip-event', (b) => b.length)).toBe(expected.length);
     const ranges = await page.$$eval('.rec-range', (r) => r.map((x) => [Number((x as HTMLElement).dataset.from), Number((x as HTMLElement).dataset.to), parseFloat((x as HTMLElement).style.left).toFixed(2)]));
