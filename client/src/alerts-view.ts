@@ -64,7 +64,7 @@ export class AlertsPanel {
 
   private renderSound(): void {
     const on = this.sound.enabled;
-    this.soundButton.textContent = on ? '🔔 sound on' : '🔕 sound off';
+    this.soundButton.textContent = on ? 'sound on' : 'sound off';
     this.soundButton.setAttribute('aria-pressed', String(on));
     this.soundButton.title = on ? 'A tone plays when an alert opens' : 'Play a tone when an alert opens';
   }

@@ -87,10 +87,10 @@ export function RecordedPlayback({ camera, from, to, rule, ruleName }: PlaybackP
           {paused ? '▶' : '❚❚'}
         </button>
         <button type="button" class="step-back" onClick={() => player.current?.step(-1)} aria-label="Previous frame" title="Previous frame">
-          ⏮
+          ◀|
         </button>
         <button type="button" class="step-forward" onClick={() => player.current?.step(1)} aria-label="Next frame" title="Next frame">
-          ⏭
+          |▶
         </button>
         <input
           type="range"
