@@ -28,12 +28,17 @@ describe('event timeline in Chromium', () => {
     const r = await fetch(new URL(path, server.url), init);
     return { status: r.status, body: (await r.json()) as T };
   };
+  /** Each page's own console errors: a page that a test leaves loading (a player reaching for a file-less segment) must not fail the next test. */
+  const pageErrors = new WeakMap<Page, string[]>();
+  const errorsOf = (page: Page) => pageErrors.get(page) ?? [];
   const openPage = async (hash: string, p?: Page): Promise<Page> => {
     const page = p ?? (await browser.context.newPage());
     if (!p) {
-      // launchBrowser watches its first page only: collect this one's errors too.
-      page.on('console', (m) => m.type() === 'error' && browser.errors.push(`${m.text()} [${m.location().url}]`));
-      page.on('pageerror', (e) => browser.errors.push(`pageerror: ${e.message}`));
+      // launchBrowser watches its first page only: collect this one's errors, for this page.
+      const errors: string[] = [];
+      pageErrors.set(page, errors);
+      page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} [${m.location().url}]`));
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     }
     await page.goto(new URL(`/${hash}`, server.url).href);
     return page;
@@ -119,7 +124,7 @@ describe('event timeline in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.waitForSelector(`.event-detail[data-id="${ids[70]}"]`);
     expect(page.url()).toContain(`#/events/${ids[70]}`);
-    expect(browser.errors).toEqual([]);
+    expect(errorsOf(page)).toEqual([]);
     await page.close();
   }, 60_000);
 
@@ -174,7 +179,7 @@ describe('event timeline in Chromium', () => {
     await expect.poll(async () => (await rowIds(page)).slice(0, 20)).toEqual(inDay.slice(0, 20));
     expect((await rowIds(page)).every((id) => inDay.includes(id))).toBe(true);
     expect(await page.inputValue('input[name=from]')).toBe(older.day);
-    expect(browser.errors).toEqual([]);
+    expect(errorsOf(page)).toEqual([]);
     await page.close();
   }, 60_000);
 
@@ -186,8 +191,9 @@ describe('event timeline in Chromium', () => {
     const key = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
     const expected = (await api<{ events: EventInfo[] }>(`/api/events?camera=front&after=${from}&before=${to}&limit=500`)).body.events;
     expect(expected.length).toBeGreaterThan(50);
-    // Recorded video 07:00-08:00 and 09:30-10:00 (one-minute segments; the files themselves are not read here).
-    const seg = (at: number, i: number) => ({ seq: i, file: `seg-${i}.ts`, pdt: at + (i % 100) * 60_000, duration: 60, bytes: 1, run: 1 });
+    // Recorded video 07:00-08:00 and 09:30-10:00 (one-minute segments; the files themselves are not read here). Their
+    // sequence numbers stay far above the live recorder's, so neither side's rows replace or remove the other's.
+    const seg = (at: number, i: number) => ({ seq: 900_000 + i, file: `seg-${900_000 + i}.ts`, pdt: at + (i % 100) * 60_000, duration: 60, bytes: 1, run: 1 });
     const rec = [...Array.from({ length: 60 }, (_, i) => seg(from + 7 * 3_600_000, i)), ...Array.from({ length: 30 }, (_, i) => seg(from + 9.5 * 3_600_000, 100 + i))];
     await server.store.recordings.addMany('front', rec);
     // Index rows without files: removed again below, so no other test's player reaches for them.
@@ -234,7 +240,7 @@ describe('event timeline in Chromium', () => {
     await page.click('button[name=delete]');
     await page.waitForURL(/#\/events$/);
     expect((await api(`/api/events/${id}`)).status).toBe(404);
-    expect(browser.errors).toEqual([]);
+    expect(errorsOf(page)).toEqual([]);
     await page.close();
   }, 30_000);
 
