@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
 import { cameraHlsDir, LIVE_PLAYLIST } from '../../pipelines/ingest/paths.ts';
 import { readBarcodeFromImage } from '../support/barcode.ts';
 import { startHlsSource, startRtmpSource, startSrtSource, type StreamSourceOptions, type TestStreamSource } from '../support/stream-sources.ts';
@@ -18,7 +18,7 @@ afterAll(() => rm(dataDir, { recursive: true, force: true }));
 const INTERVAL = 1;
 
 /** Samples 5 frames after start-up and checks rate and clock against the burned counter. */
-async function expectCameraClock(h: Harness, announced: Promise<unknown>, fps: number): Promise<void> {
+async function expectCameraClock(expect: ExpectStatic, h: Harness, announced: Promise<unknown>, fps: number): Promise<void> {
   await waitForState(h.sup, isState('live'), 40_000, 'live');
   // Frames wait for the run's first segment PDT and are then released together: measure the steady flow after.
   await announced;
@@ -53,9 +53,11 @@ const cases: Array<{ name: string; start: (o: StreamSourceOptions) => Promise<Te
   { name: 'hls-hevc', start: startHlsSource, codec: 'hevc' },
 ];
 
-describe('network camera kinds', () => {
+// The five cameras run side by side, as a site's cameras do: each test waits mostly on real-time video, so
+// together they take about as long as one (each has its own source, supervisor and camera id).
+describe.concurrent('network camera kinds', () => {
   for (const c of cases) {
-    it(`${c.name}: live, sampled every ${INTERVAL} s on the camera's clock, ${c.codec === 'h264' ? 'copied' : 'transcoded'}`, async () => {
+    it(`${c.name}: live, sampled every ${INTERVAL} s on the camera's clock, ${c.codec === 'h264' ? 'copied' : 'transcoded'}`, async ({ expect }) => {
       const src = await c.start({ fps: 15, codec: c.codec, width: 640, height: 360 });
       const h = makeSupervisor(dataDir, { id: c.name, source: src.url, sampleInterval: INTERVAL, decode: 'all' }, { rtspTimeout: 5 });
       const announced = new Promise((r) => {
@@ -66,7 +68,7 @@ describe('network camera kinds', () => {
       });
       h.sup.start();
       try {
-        await expectCameraClock(h, announced, src.fps);
+        await expectCameraClock(expect, h, announced, src.fps);
         expect(liveCodec(c.name)).toBe('h264');
         expect(h.sup.snapshot().video).toMatchObject(c.codec === 'h264'
           ? { mode: 'copy', codec: 'h264', reason: null }

@@ -10,8 +10,11 @@
 //                                        to run under callgrind next to llama-mtmd-cli (native/engine-driver.cpp)
 //   buildSamplerCheck(): Promise<string> path of sampler-check: the grammar sampler against a full-vocabulary
 //                                        grammar pass on random logits (native/sampler-check.cpp)
+//
+//   node bin/run-ts.mjs test/support/llama-tools.ts [cli|server|tests|all]   builds ahead of time (CI: `tests`,
+//   niced, in the background of the suite; builders take turns through a lock in the tools folder)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -83,6 +86,45 @@ async function link(binary: string, objs: string[], extra: string[] = []): Promi
   return binary;
 }
 
+/** One build at a time in the tools folder: CI builds the tools in the background (`ci` below) while the tests
+ *  that need them may already be asking; a second builder waits for the first and then finds everything fresh. */
+async function locked<T>(build: () => Promise<T>): Promise<T> {
+  mkdirSync(out, { recursive: true });
+  const lock = join(out, '.lock');
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (abandoned(lock)) rmSync(lock, { recursive: true, force: true });
+    else await new Promise((r) => setTimeout(r, 500));
+  }
+  writeFileSync(join(lock, 'pid'), String(process.pid));
+  try {
+    return await build();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** A lock whose builder is gone (killed), or that never got its pid written within 10 s. */
+function abandoned(lock: string): boolean {
+  try {
+    process.kill(Number(readFileSync(join(lock, 'pid'), 'utf8')), 0);
+    return false;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPERM') return false;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return true;
+    try {
+      return Date.now() - statSync(lock).mtimeMs > 10_000;
+    } catch {
+      return false;
+    }
+  }
+}
+
 /** llama.cpp's common logger writes from a background thread and is never flushed at exit (upstream leaks it
  *  on purpose), so the CLI's closing timings get lost: flush it from an exit-time destructor. */
 function writeLogFlush(): string {
@@ -96,9 +138,11 @@ function writeLogFlush(): string {
 
 /** llama.cpp's multimodal CLI (about 3 s to build once the engine is built). */
 export async function buildMtmdCli(): Promise<string> {
-  ensureEngineBuild();
-  const objs = await compile([join(src, 'tools/mtmd/mtmd-cli.cpp'), writeLogFlush()]);
-  return link(join(out, 'llama-mtmd-cli'), objs);
+  return locked(async () => {
+    ensureEngineBuild();
+    const objs = await compile([join(src, 'tools/mtmd/mtmd-cli.cpp'), writeLogFlush()]);
+    return link(join(out, 'llama-mtmd-cli'), objs);
+  });
 }
 
 /** The engine core's headers: a tool compiled against them is stale when one changes (class layouts). */
@@ -109,18 +153,22 @@ function nativeHeaders(): string[] {
 
 /** Vigil's engine core (vigil_core.a of the current engine build) behind a small command-line driver. */
 export async function buildEngineDriver(): Promise<string> {
-  ensureEngineBuild();
-  const driver = join(root, 'test', 'support', 'native', 'engine-driver.cpp');
-  const objs = await compile([driver], 1, [`-I${join(native, 'src')}`], nativeHeaders());
-  return link(join(out, 'engine-driver'), [...objs, coreLib]);
+  return locked(async () => {
+    ensureEngineBuild();
+    const driver = join(root, 'test', 'support', 'native', 'engine-driver.cpp');
+    const objs = await compile([driver], 1, [`-I${join(native, 'src')}`], nativeHeaders());
+    return link(join(out, 'engine-driver'), [...objs, coreLib]);
+  });
 }
 
 /** Vigil's grammar sampler (from vigil_core.a) against llama.cpp's full-vocabulary grammar pass. */
 export async function buildSamplerCheck(): Promise<string> {
-  ensureEngineBuild();
-  const check = join(root, 'test', 'support', 'native', 'sampler-check.cpp');
-  const objs = await compile([check], 1, [`-I${join(native, 'src')}`], nativeHeaders());
-  return link(join(out, 'sampler-check'), [...objs, coreLib]);
+  return locked(async () => {
+    ensureEngineBuild();
+    const check = join(root, 'test', 'support', 'native', 'sampler-check.cpp');
+    const objs = await compile([check], 1, [`-I${join(native, 'src')}`], nativeHeaders());
+    return link(join(out, 'sampler-check'), [...objs, coreLib]);
+  });
 }
 
 /** The UI assets header the server includes, generated without assets (the tests need only the API). */
@@ -137,17 +185,20 @@ function writeUiStub(): void {
 
 /** llama.cpp's HTTP server with the OpenAI-compatible API (about 50 s on 2 cores the first time). */
 export async function buildLlamaServer(): Promise<string> {
-  ensureEngineBuild();
-  writeUiStub();
-  const cmake = readFileSync(join(src, 'tools/server/CMakeLists.txt'), 'utf8');
-  const units = [...cmake.matchAll(/^\s*([\w-]+\.cpp)\s*$/gm)].map((m) => join(src, 'tools/server', m[1]!));
-  const sources = [...new Set([...units, join(src, 'tools/server/main.cpp'), join(out, 'ui.cpp')])];
-  const objs = await compile(sources);
-  return link(join(out, 'llama-server'), objs);
+  return locked(async () => {
+    ensureEngineBuild();
+    writeUiStub();
+    const cmake = readFileSync(join(src, 'tools/server/CMakeLists.txt'), 'utf8');
+    const units = [...cmake.matchAll(/^\s*([\w-]+\.cpp)\s*$/gm)].map((m) => join(src, 'tools/server', m[1]!));
+    const sources = [...new Set([...units, join(src, 'tools/server/main.cpp'), join(out, 'ui.cpp')])];
+    const objs = await compile(sources);
+    return link(join(out, 'llama-server'), objs);
+  });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const which = process.argv[2] ?? 'all';
   if (which === 'cli' || which === 'all') console.log(await buildMtmdCli());
-  if (which === 'server' || which === 'all') console.log(await buildLlamaServer());
+  if (which === 'server' || which === 'all' || which === 'tests') console.log(await buildLlamaServer());
+  if (which === 'tests' || which === 'all') console.log(await buildSamplerCheck());
 }
