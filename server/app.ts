@@ -34,6 +34,7 @@ import { AuthService } from './auth/service.ts';
 import { gateRaw } from './auth/gate.ts';
 import { readTls } from './auth/tls.ts';
 import { Exporter } from './exports/exporter.ts';
+import { EventClips } from './exports/event-clips.ts';
 import { segmentsBetween } from './vod/segments.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
@@ -132,7 +133,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
       `\nVigil created the user "admin" with this password (shown only now; change it with \`vigil users passwd admin\`):\n\n    ${firstPassword}\n\n`,
     );
   }
-  const exporter = newExporter(store, config.ingest.ffmpegPath, config.server.dataDir, ingest, log);
+  const { exporter, clips } = newExporter(store, config.ingest.ffmpegPath, config.server.dataDir, ingest, log);
   await exporter.start();
   const guard = new RequestGuard({ boundHost: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.allowedOrigins });
   const { app, routes } = await createHttp({
@@ -142,7 +143,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     rules: ruleCatalog,
     events: store.events,
     recordings: store.recordings,
-    exports: { exporter, rows: store.exports },
+    exports: { exporter, rows: store.exports, clips },
     loop: () => rules,
     metrics,
     notify: notifyRouteDeps(store, notifier),
@@ -240,14 +241,18 @@ function packageVersion(): string {
 
 type DirOf = (dataDir: string, id: string) => string;
 
-/** Exports read a segment from the recordings folder, or from the live folder in the moment before it moves there. */
-function newExporter(store: Store, ffmpeg: string, dataDir: string, dirs: { hlsDirOf: DirOf; recordingDirOf: DirOf }, log: Logger): Exporter {
+/** Exports and event clips read a segment from the recordings folder, or from the live folder in the moment before it moves there. */
+function newExporter(store: Store, ffmpeg: string, dataDir: string, dirs: { hlsDirOf: DirOf; recordingDirOf: DirOf }, log: Logger): { exporter: Exporter; clips: EventClips } {
   const segmentPath = (camera: string, file: string) => {
     const rec = join(dirs.recordingDirOf(dataDir, camera), file);
     return existsSync(rec) ? rec : join(dirs.hlsDirOf(dataDir, camera), file);
   };
   const src = { recordings: store.recordings, hlsDirOf: (id: string) => dirs.hlsDirOf(dataDir, id) };
-  return new Exporter({ rows: store.exports, segments: (camera, from, to) => segmentsBetween(src, camera, from, to), evaluationsBetween: (...a) => store.events.evaluationsBetween(...a), segmentPath, ffmpeg, log: log.child({ component: 'exports' }) });
+  const segments = (camera: string, from: number, to: number) => segmentsBetween(src, camera, from, to);
+  return {
+    exporter: new Exporter({ rows: store.exports, segments, evaluationsBetween: (...a) => store.events.evaluationsBetween(...a), segmentPath, ffmpeg, log: log.child({ component: 'exports' }) }),
+    clips: new EventClips({ dir: join(dataDir, 'clips'), segments, segmentPath, ffmpeg }),
+  };
 }
 
 async function ingestDefaults(opts: StartOptions, recordings: RecordingIndex, grid: GridOptions): Promise<{ factory: SupervisorFactory; hlsDirOf: DirOf; recordingDirOf: DirOf }> {

@@ -12,8 +12,10 @@ export function eventMedia(baseUrl: () => string, filePath: (id: string, kind: '
         snapshot: `${base}/api/events/${e}/snapshot`,
         annotated: `${base}/api/events/${e}/annotated`,
         thumbnail: `${base}/api/events/${e}/thumbnail`,
+        clip: `${base}/api/events/${e}/clip.mp4`,
         event: `${base}/api/events/${e}`,
-        page: `${base}/#/camera/${encodeURIComponent(camera)}`,
+        page: `${base}/#/events/${e}`,
+        live: `${base}/#/camera/${encodeURIComponent(camera)}`,
         recording,
       };
     },

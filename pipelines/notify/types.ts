@@ -27,11 +27,15 @@ export interface EventLinks {
   snapshot: string;
   annotated: string;
   thumbnail: string;
+  /** The event's recording as an MP4 (cut on the first request; an open event's grows with it). */
+  clip: string;
   /** The event with its evidence (JSON API). */
   event: string;
-  /** The camera's page in the dashboard (live video, open alerts). */
+  /** The event's page in the dashboard: evidence, recorded playback, review. */
   page: string;
-  /** The recording kept around the event (pdt ms); Vigil has no clip export yet, so the range is given, not a file. */
+  /** The camera's live page in the dashboard. */
+  live: string;
+  /** The recording kept around the event (pdt ms), for a receiver that asks for a VOD range or an export itself. */
   recording: { from: number; to: number | null };
 }
 

@@ -8,8 +8,10 @@ import type { CameraManager } from '../cameras/manager.ts';
 import type { ExportRecord } from '../../pipelines/store/exports.ts';
 import type { EventRepository } from '../rules/ports.ts';
 import { NoRecordingError, type Exporter, type ExportRows } from '../exports/exporter.ts';
+import type { EventClips } from '../exports/event-clips.ts';
 import { Errors, invalid } from './errors.ts';
 import { ErrorSchema } from './schemas.ts';
+import { EventParams } from './rule-schemas.ts';
 import { zodRoute } from './validate.ts';
 import { access } from '../auth/roles.ts';
 
@@ -18,6 +20,8 @@ export interface ExportRouteDeps {
   events: Pick<EventRepository, 'get'>;
   exporter: Pick<Exporter, 'create' | 'delete'>;
   rows: Pick<ExportRows, 'get' | 'list' | 'filePath'>;
+  /** An event's recording as an MP4 on request (/api/events/:id/clip.mp4). */
+  clips?: Pick<EventClips, 'file'>;
 }
 
 /** Longest clip: an hour (stream copy writes it in seconds; a burn-in encodes it). */
@@ -61,6 +65,7 @@ const missing = (id: string) => Errors.NOT_FOUND(`no export "${id}" (deleted?)`)
 const info = (r: ExportRecord) => ({ ...r, file: `/api/exports/${r.id}/file` });
 
 export function exportRoutes(app: FastifyInstance, d: ExportRouteDeps): void {
+  if (d.clips) eventClipRoute(app, d.events, d.clips);
   app.post(
     '/api/exports',
     { config: { access: 'operator', audit: 'export-created' }, ...zodRoute({ summary: 'Export an MP4 clip of a time range or of an event (runs in the background)', body: ExportRequestSchema, response: { 202: ExportInfoSchema, ...err(400, 404, 409) } }) },
@@ -95,6 +100,25 @@ export function exportRoutes(app: FastifyInstance, d: ExportRouteDeps): void {
     if (!(await d.exporter.delete(req.params.id))) throw missing(req.params.id);
     return { deleted: req.params.id };
   });
+}
+
+/** The `clip` link of notifications: follows an open event as it grows (its next segment makes a new clip). */
+function eventClipRoute(app: FastifyInstance, events: ExportRouteDeps['events'], clips: Pick<EventClips, 'file'>): void {
+  app.get(
+    '/api/events/:id/clip.mp4',
+    { ...access('viewer', true), ...zodRoute({ summary: "An event's recording range as an MP4 (video/mp4, Range requests): cut by stream copy on the first request, then reused", params: EventParams, response: err(404) }) },
+    async (req: IdReq, reply) => {
+      const ev = await events.get(req.params.id);
+      if (!ev) throw Errors.NOT_FOUND(`no event "${req.params.id}" (deleted, or removed by retention)`);
+      const path = await clips.file(ev).catch((e: unknown) => {
+        if (e instanceof NoRecordingError) throw Errors.NOT_FOUND(`event "${ev.id}": ${e.message}`);
+        throw e;
+      });
+      const name = `${ev.camera}-${ev.rule}-${new Date(ev.startPdt).toISOString().replace(/[:.]/g, '-')}.mp4`.replace(/[^\w.-]/g, '_');
+      reply.header('content-disposition', `inline; filename="${name}"`).header('x-content-type-options', 'nosniff').type('video/mp4');
+      return reply.sendFile(basename(path), dirname(path), { cacheControl: false, etag: true, lastModified: true, dotfiles: 'deny', index: false });
+    },
+  );
 }
 
 async function rangeOf(d: ExportRouteDeps, body: z.output<typeof ExportRequestSchema>): Promise<{ camera: string; from: number; to: number; event?: string }> {

@@ -31,7 +31,7 @@ export interface HttpDeps extends ApiDeps, MediaDeps, Omit<RuleRouteDeps, 'camer
   metrics: VigilMetrics;
   guard: RequestGuard;
   /** Video exports (/api/exports). */
-  exports?: Pick<ExportRouteDeps, 'exporter' | 'rows'>;
+  exports?: Pick<ExportRouteDeps, 'exporter' | 'rows' | 'clips'>;
   /** Dead letters and snoozes (/api/notifications, /api/snooze). */
   notify?: NotifyRouteDeps;
   /** Built dashboard (client/dist). */

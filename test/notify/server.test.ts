@@ -71,7 +71,15 @@ describe('notifications from the rule loop', () => {
     expect(kinds()).toEqual(['opened:1', 'updated:2', 'closed:2']);
     const [opened] = recv.received;
     expect(recv.received.every((r) => r.verified && r.body.data.event.id === opened!.body.data.event.id)).toBe(true);
-    expect(opened!.body.data.links.snapshot).toBe(`https://vigil.example.com/api/events/${opened!.body.data.event.id}/snapshot`);
+    const id = opened!.body.data.event.id;
+    expect(opened!.body.data.links).toMatchObject({
+      snapshot: `https://vigil.example.com/api/events/${id}/snapshot`,
+      clip: `https://vigil.example.com/api/events/${id}/clip.mp4`,
+      page: `https://vigil.example.com/#/events/${id}`,
+    });
+    // The clip link is a route of this server: it answers for the event (200 with video kept, else why not).
+    const clip = await fetch(new URL(new URL(String(opened!.body.data.links.clip)).pathname, s.url));
+    expect(clip.status === 200 || /no recording/.test(await clip.text()), `clip: ${clip.status}`).toBe(true);
     const thumb = await sharp(Buffer.from(opened!.body.data.thumbnail!, 'base64')).metadata();
     expect(thumb.format).toBe('jpeg');
     const metrics = await (await fetch(new URL('/metrics', s.url))).text();

@@ -3,7 +3,8 @@
 // as another machine would: 401 without credentials, 403 for the role just below the one a route declares, and
 // the route's normal answer for the role that may.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -59,6 +60,7 @@ describe('auth on every route, file and socket', () => {
     if (u === '/api/exports/:id/file') return { path: `/api/exports/${ids.export}/file` };
     if (u === '/api/exports/:id') return { path: `/api/exports/${r.method === 'DELETE' ? ids.delExport : ids.export}` };
     if (u === '/api/cameras/:id/frame.jpg') return { path: '/api/cameras/front/frame.jpg' };
+    if (u === '/api/events/:id/clip.mp4') return { path: `/api/events/${ids.event}/clip.mp4` };
     if (u === '/api/events/:id/:image') return { path: `/api/events/${ids.event}/snapshot` };
     if (u === '/api/events/:id') return { path: `/api/events/${r.method === 'DELETE' ? ids.delEvent : ids.event}`, ...(r.method === 'PATCH' ? { body: { reviewed: true, verdict: 'true-positive' } } : {}) };
     if (u === '/api/rules/:id' && r.method === 'DELETE') return { path: '/api/rules/del-me' };
@@ -85,15 +87,16 @@ describe('auth on every route, file and socket', () => {
     s.fakes.get('front')!.emitFrame(); // GET /api/cameras/front/frame.jpg has a frame to send
     const rec = join(s.dataDir, 'recordings', 'front');
     mkdirSync(rec, { recursive: true });
-    writeFileSync(join(rec, 'rec-1.ts'), Buffer.alloc(188, 0x47));
-    await s.store.recordings.add('front', { seq: 1, file: 'rec-1.ts', pdt: REC_PDT, duration: 1, bytes: 188, run: 1 });
+    // A real second of video: the event clip route cuts it into an MP4.
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5', '-t', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mpegts', join(rec, 'rec-1.ts')]);
+    await s.store.recordings.add('front', { seq: 1, file: 'rec-1.ts', pdt: REC_PDT, duration: 1, bytes: statSync(join(rec, 'rec-1.ts')).size, run: 1 });
     const done = await s.store.exports.create({ camera: 'front', from: REC_PDT, to: REC_PDT + 1000, burnBoxes: false, author: 'test' });
     mkdirSync(s.store.exports.dir, { recursive: true });
     writeFileSync(s.store.exports.filePath(done.id), Buffer.alloc(64));
     await s.store.exports.done(done.id, { bytes: 64, duration: 1 });
     ids.export = done.id;
     ids.delExport = (await s.store.exports.create({ camera: 'front', from: REC_PDT, to: REC_PDT + 1000, burnBoxes: false, author: 'test' })).id;
-    ids.event = (await s.store.events.open(newEvent({ camera: 'front' }))).id;
+    ids.event = (await s.store.events.open(newEvent({ camera: 'front', startPdt: REC_PDT + 500 }))).id;
     ids.delEvent = (await s.store.events.open(newEvent({ camera: 'front', startPdt: Date.now() - 5000 }))).id;
     await s.store.rules.save(RuleSchema.parse(RULE('kept')), 'api', 'test');
     await s.store.rules.save(RuleSchema.parse(RULE('del-me')), 'api', 'test');

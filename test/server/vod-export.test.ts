@@ -4,7 +4,7 @@
 // with real decoders: ffprobe for durations, the burned counter for which frame comes first, pixels for burned boxes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
@@ -232,6 +232,46 @@ describe('recorded playback and export', () => {
     expect(existsSync(path)).toBe(false);
     expect((await api(`/api/exports/${mine.id}`)).status).toBe(404);
     expect((await api(`/api/exports/${mine.id}/file`)).status).toBe(404);
+  });
+
+  it("an event's clip link cuts its recording range on the first request and reuses it; an open event's runs to the newest segment", async () => {
+    const opened = await s.store.events.open(newEvent({ camera: CAM, startPdt: T0 + 500 }));
+    const ev = await s.store.events.close(opened.id, T0 + 1500, 'negatives');
+    const covered = rows.filter((r) => r.pdt < ev.recording.to! && r.pdt + r.duration * 1000 > ev.recording.from);
+    expect(covered.map((r) => r.seq)).toEqual([100, 101, 102]);
+    const r = await api(`/api/events/${ev.id}/clip.mp4`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('video/mp4');
+    const file = join(s.dataDir, `clip-${ev.id}.mp4`);
+    writeFileSync(file, Buffer.from(await r.arrayBuffer()));
+    const seconds = covered.reduce((n, x) => n + x.duration, 0);
+    expect(Math.abs((await probeDuration(file)) - seconds)).toBeLessThanOrEqual(0.5);
+    expect(await readBarcodeFromImage(await frameAt(file))).toBe(0); // seg-100's first frame
+    const clips = join(s.dataDir, 'clips');
+    const cut = readdirSync(clips);
+    expect(cut).toHaveLength(1);
+    const mtime = statSync(join(clips, cut[0]!)).mtimeMs;
+    const part = await api(`/api/events/${ev.id}/clip.mp4`, { headers: { range: 'bytes=0-99' } });
+    expect(part.status).toBe(206);
+    expect((await part.arrayBuffer()).byteLength).toBe(100);
+    expect(readdirSync(clips)).toEqual(cut);
+    expect(statSync(join(clips, cut[0]!)).mtimeMs).toBe(mtime);
+
+    // Open, from seg-104 on: its recording runs up to now, so the clip holds every segment recorded since.
+    const open = await s.store.events.open(newEvent({ camera: CAM, startPdt: rows[3]!.pdt + 500 }));
+    const live = await api(`/api/events/${open.id}/clip.mp4`);
+    expect(live.status).toBe(200);
+    const openFile = join(s.dataDir, `clip-${open.id}.mp4`);
+    writeFileSync(openFile, Buffer.from(await live.arrayBuffer()));
+    expect(await readBarcodeFromImage(await frameAt(openFile))).toBe(4 * FPS);
+    await s.store.events.close(open.id, rows[3]!.pdt + 900, 'negatives');
+
+    const early = await s.store.events.open(newEvent({ camera: CAM, startPdt: T0 - 3_600_000 }));
+    await s.store.events.close(early.id, T0 - 3_590_000, 'negatives');
+    const none = await json<{ error: { message: string } }>(`/api/events/${early.id}/clip.mp4`);
+    expect(none.status).toBe(404);
+    expect(none.body.error.message).toContain('no recording');
+    expect((await api('/api/events/NOSUCHEVENT/clip.mp4')).status).toBe(404);
   });
 
   it('refuses exports without recording or with bad input, saying what to do', async () => {
