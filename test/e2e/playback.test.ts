@@ -206,17 +206,34 @@ describe('recorded playback with frame-exact overlays in Chromium', () => {
       const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
       const file = join(tmp, 'clip.mp4');
       await download.saveAs(file);
-      const duration = Number(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]).toString());
-      const span = (event.recording.to! - event.recording.from) / 1000;
-      // Cut by stream copy at segment boundaries (1 s segments): within a segment either side.
-      expect(Math.abs(duration - span), `duration ${duration} vs the recording's ${span} s`).toBeLessThanOrEqual(2);
-      const png = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', '-']);
-      const first = await cam.truthOf(png);
-      expect(first.clock).not.toBeNull();
-      expect(Math.abs(first.clock! - event.recording.from)).toBeLessThanOrEqual(1500);
+      await expectEventRecording(file);
       expect(browser.errors).toEqual([]);
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
   });
+
+  it("the event page's clip link downloads the event's recording as an MP4 (what notifications link to)", async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}#/events/${event.id}`);
+    const link = page.locator('.clip-link');
+    await link.waitFor({ timeout: 10_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const file = join(tmp, 'event-clip.mp4');
+    await download.saveAs(file);
+    await expectEventRecording(file);
+    expect(browser.errors).toEqual([]);
+  });
+
+  /** The file is the event's recording: its length, and its first frame's burned capture clock at the range's start. */
+  async function expectEventRecording(file: string): Promise<void> {
+    const duration = Number(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]).toString());
+    const span = (event.recording.to! - event.recording.from) / 1000;
+    // Cut by stream copy at segment boundaries (1 s segments): within a segment either side.
+    expect(Math.abs(duration - span), `duration ${duration} vs the recording's ${span} s`).toBeLessThanOrEqual(2);
+    const png = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', '-']);
+    const first = await cam.truthOf(png);
+    expect(first.clock).not.toBeNull();
+    expect(Math.abs(first.clock! - event.recording.from)).toBeLessThanOrEqual(1500);
+  }
 });

@@ -27,6 +27,10 @@ export default function EventPlayback({ event }: { event: EventInfo }) {
     <section class="event-playback">
       <RecordedPlayback camera={event.camera} from={event.recording.from} to={to} rule={event.rule} ruleName={name} />
       <ExportButton target={{ event: event.id }} />
+      {/* The same MP4 the notifications link to: cut on request, kept only as a cache (an export is kept until deleted). */}
+      <a class="clip-link" href={`/api/events/${encodeURIComponent(event.id)}/clip.mp4`} download>
+        Download clip (MP4)
+      </a>
     </section>
   );
 }
