@@ -1,7 +1,7 @@
 // One engine ask for the rules due on a frame: questions built per rule, the frame(s) encoded once, each
 // answer parsed into source pixels and judged against its rule's condition. One rule's bad answer is that
 // rule's error; an ask the engine rejects as a whole is every rule's skip (engine down or restarting).
-import type { EngineAnswer, EngineQuestion, VisionEngine } from '../engine/types.ts';
+import type { EngineAnswer, EngineErrorCode, EngineQuestion, VisionEngine } from '../engine/types.ts';
 import { EngineError } from '../engine/types.ts';
 import type { Frame } from '../ingest/types.ts';
 import { buildQuestion } from '../vlm/questions.ts';
@@ -64,6 +64,9 @@ export function engineSkipReason(engine: VisionEngine): SkipReason | null {
   }
 }
 
+/** Engine errors that belong to one ask, not to the engine's availability. */
+const ASK_FAILURES: ReadonlySet<string> = new Set<EngineErrorCode>(['TIMEOUT', 'INVALID_REQUEST', 'INVALID_OUTPUT']);
+
 /** Asks one group of due rules (sharing their frames) and judges every answer. */
 export async function askRules(engine: VisionEngine, group: readonly DueRule[], signal?: AbortSignal): Promise<AskResult> {
   const frames = group[0]!.frames;
@@ -79,9 +82,12 @@ export async function askRules(engine: VisionEngine, group: readonly DueRule[], 
     answers = await engine.ask({ frames: frames.map((f) => ({ jpeg: f.jpeg, width: f.width, height: f.height })), questions: asked.map((b) => b.question), signal });
   } catch (err) {
     const code = err instanceof EngineError ? err.code : 'ENGINE_DIED';
+    // An engine still up that failed this ask (too slow, refused the request) is the evaluation's error, kept with
+    // its code; an engine that went away skips the evaluation, with why.
+    const failedHere = ASK_FAILURES.has(code) && engine.state === 'ready';
     const reason = engine.state === 'restarting' || engine.state === 'starting' ? 'engine-restarting' : 'engine-down';
-    const skipped = asked.map((b) => blankEvaluation(b.due.active, newest, 'skipped', reason));
-    return { evaluations: [...early, ...skipped], ms: performance.now() - t0, ok: false, code };
+    const missed = asked.map((b) => (failedHere ? blankEvaluation(b.due.active, newest, 'error', code) : blankEvaluation(b.due.active, newest, 'skipped', reason)));
+    return { evaluations: [...early, ...missed], ms: performance.now() - t0, ok: false, code };
   }
   const ms = performance.now() - t0;
   const byId = new Map(answers.map((a) => [a.questionId, a]));

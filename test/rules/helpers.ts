@@ -16,12 +16,12 @@ import { startTestServer, type TestServer } from '../support/server.ts';
 import type { VisionJudge } from '../support/vision-judge.ts';
 
 /** The judge as config sees it: an OpenAI-compatible endpoint, no retries (an outage shows at once). */
-export function judgeEngineConfig(judge: VisionJudge): VigilConfigInput['engine'] {
-  return { kind: 'openai', openai: { baseUrl: judge.baseUrl, model: 'vision-judge', family: 'qwen2.5-vl', retries: 0, timeout: 10 } };
+export function judgeEngineConfig(judge: VisionJudge, timeout = 10): VigilConfigInput['engine'] {
+  return { kind: 'openai', openai: { baseUrl: judge.baseUrl, model: 'vision-judge', family: 'qwen2.5-vl', retries: 0, timeout } };
 }
 
-export async function startJudgeEngine(judge: VisionJudge): Promise<OpenAIEngine> {
-  const cfg = validateConfig({ engine: judgeEngineConfig(judge) });
+export async function startJudgeEngine(judge: VisionJudge, timeout?: number): Promise<OpenAIEngine> {
+  const cfg = validateConfig({ engine: judgeEngineConfig(judge, timeout) });
   const engine = new OpenAIEngine(openAIOptionsFromConfig(cfg.engine));
   await engine.start();
   return engine;

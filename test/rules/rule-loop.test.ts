@@ -41,10 +41,10 @@ interface Rig {
 let rig: Rig | null = null;
 let dir = '';
 
-async function start(analysis: Partial<ReturnType<typeof AnalysisSchema.parse>> = {}, cameras = ['a'], judgeDelay = 0): Promise<Rig> {
+async function start(analysis: Partial<ReturnType<typeof AnalysisSchema.parse>> = {}, cameras = ['a'], judgeDelay = 0, timeout?: number): Promise<Rig> {
   dir = mkdtempSync(join(tmpdir(), 'vigil-loop-'));
   const judge = await startVisionJudge({ delayMs: judgeDelay });
-  const engine = await startJudgeEngine(judge);
+  const engine = await startJudgeEngine(judge, timeout);
   const store = await openSqliteStore({ file: storeFileIn(dir), dataDir: dir });
   const loop = new RuleLoop({
     engine,
@@ -197,6 +197,17 @@ describe('RuleLoop', () => {
     await settle(r, 1);
     expect(r.seen.evaluation.map((e) => [e.outcome, e.reason])).toEqual([['skipped', 'engine-down']]);
     expect(r.seen.detections[0]).toMatchObject({ outcome: 'skipped', positive: false });
+    expect(r.seen.event).toEqual([]);
+  });
+
+  it('records an ask the engine failed while up (too slow for its timeout) as an error with the code, not as engine-down', async () => {
+    const r = await start({}, ['a'], 2500, 1);
+    await r.loop.setRules([rule({ id: 'red' })]);
+    r.loop.push(await frame('a', T0, { x: 50, y: 60 }));
+    await settle(r, 1);
+    expect(r.engine.state).toBe('ready');
+    expect(r.seen.evaluation.map((e) => [e.outcome, e.reason])).toEqual([['error', 'TIMEOUT']]);
+    expect(r.seen.ask).toMatchObject([{ ok: false, code: 'TIMEOUT' }]);
     expect(r.seen.event).toEqual([]);
   });
 });
