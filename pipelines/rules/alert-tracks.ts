@@ -104,13 +104,14 @@ export class AlertTracks {
     if (c.type === 'opened' && ev && frame) return this.open(t, c.pdt, ev, frame);
     if (c.type === 'updated' && t.eventId) {
       const evidence = c.betterFrame && ev && frame ? await this.evidence(frame, ev) : undefined;
-      const rec = await this.call(() => this.d.sink.update(t.eventId!, { endPdt: c.pdt, peak: c.peak, ...(evidence ? { evidence } : {}) }));
+      const id = t.eventId;
+      const rec = await this.call(() => this.d.sink.update(id, { endPdt: c.pdt, peak: c.peak, ...(evidence ? { evidence } : {}) }), () => this.letGo(t, id));
       if (rec) this.d.emit({ type: 'updated', event: rec, framePdt: ev?.pdt ?? c.pdt });
     }
     if (c.type === 'closed' && t.eventId) {
       const id = t.eventId;
       t.eventId = null;
-      const rec = await this.call(() => this.d.sink.close(id, c.pdt, c.reason, ev?.pdt ?? c.pdt));
+      const rec = await this.call(() => this.d.sink.close(id, c.pdt, c.reason, ev?.pdt ?? c.pdt), () => this.letGo(t, id));
       if (rec) this.d.emit({ type: 'closed', event: rec, framePdt: ev?.pdt ?? c.pdt });
     }
   }
@@ -159,12 +160,21 @@ export class AlertTracks {
     if (evals.length) await this.call(() => this.d.sink.addEvaluations(evals));
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T | null> {
+  /** A store write; a failure is logged and the loop goes on. `gone`: what to do when the event it names no longer exists. */
+  private async call<T>(fn: () => Promise<T>, gone?: () => void): Promise<T | null> {
     try {
       return await fn();
     } catch (err) {
-      this.d.log.error({ err }, 'event store write failed; the loop goes on');
+      if (gone && (err as { code?: unknown }).code === 'EVENT_NOT_FOUND') gone();
+      else this.d.log.error({ err }, 'event store write failed; the loop goes on');
       return null;
     }
+  }
+
+  /** The open event was deleted (an operator, through the API): the track lets go of it. The occurrence stays
+   *  without an event until its condition ends (deleting it was the operator's answer to it); the next one opens anew. */
+  private letGo(t: AlertTrack, id: string): void {
+    if (t.eventId === id) t.eventId = null;
+    this.d.log.info({ event: id, rule: t.active.rule.id, camera: t.camera }, 'open event deleted; its condition is followed without an event until it ends');
   }
 }

@@ -121,6 +121,7 @@ export interface EventUpdate {
  * before the rows that point at them, and removed after, so a crash leaves neither a row without its file nor,
  * after the next start's sweep, a file without its row.
  */
+/** update and close reject with an error whose `code` is 'EVENT_NOT_FOUND' when the event was deleted meanwhile. */
 export interface EventSink {
   open(e: NewEvent): Promise<EventRecord>;
   update(id: string, change: EventUpdate): Promise<EventRecord>;

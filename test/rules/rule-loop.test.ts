@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AnalysisSchema, RuleSchema, type RuleInput } from '../../config/rule.ts';
 import type { Frame } from '../../pipelines/ingest/types.ts';
-import { silentLogger } from '../../pipelines/log.ts';
+import { silentLogger, type Logger } from '../../pipelines/log.ts';
+import { pino } from 'pino';
 import type { OpenAIEngine } from '../../pipelines/engine/openai.ts';
 import { RuleLoop, type RuleLoopEvents } from '../../pipelines/rules/rule-loop.ts';
 import type { ActiveRule, EventMessage } from '../../pipelines/rules/types.ts';
@@ -41,17 +42,26 @@ interface Rig {
 let rig: Rig | null = null;
 let dir = '';
 
-async function start(analysis: Partial<ReturnType<typeof AnalysisSchema.parse>> = {}, cameras = ['a'], judgeDelay = 0, timeout?: number): Promise<Rig> {
+interface RigOptions {
+  cameras?: string[];
+  judgeDelay?: number;
+  /** The engine's request timeout (s). */
+  timeout?: number;
+  log?: Logger;
+}
+
+async function start(analysis: Partial<ReturnType<typeof AnalysisSchema.parse>> = {}, o: RigOptions = {}): Promise<Rig> {
+  const cameras = o.cameras ?? ['a'];
   dir = mkdtempSync(join(tmpdir(), 'vigil-loop-'));
-  const judge = await startVisionJudge({ delayMs: judgeDelay });
-  const engine = await startJudgeEngine(judge, timeout);
+  const judge = await startVisionJudge({ delayMs: o.judgeDelay ?? 0 });
+  const engine = await startJudgeEngine(judge, o.timeout);
   const store = await openSqliteStore({ file: storeFileIn(dir), dataDir: dir });
   const loop = new RuleLoop({
     engine,
     sink: store.events,
     analysis: AnalysisSchema.parse({ changeThreshold: 0, ...analysis }),
     cameras: () => cameras.map((id) => ({ id, sampleInterval: 0.5 })),
-    log: silentLogger,
+    log: o.log ?? silentLogger,
   });
   const seen = { evaluation: [], detections: [], event: [], frame: [], ask: [] } as Rig['seen'];
   for (const k of Object.keys(seen) as (keyof RuleLoopEvents)[]) loop.on(k, ((x: unknown) => void (seen[k] as unknown[]).push(x)) as never);
@@ -95,7 +105,7 @@ describe('RuleLoop', () => {
   });
 
   it('takes cameras in turn with at most maxInFlight asks, and the newest waiting frame of a camera wins', async () => {
-    const r = await start({ maxInFlight: 1 }, ['a', 'b'], 150);
+    const r = await start({ maxInFlight: 1 }, { cameras: ['a', 'b'], judgeDelay: 150 });
     await r.loop.setRules([rule({ id: 'red' })]);
     for (let i = 0; i < 4; i++) r.loop.push(await frame('a', T0 + i * 500, null, i));
     r.loop.push(await frame('b', T0, null));
@@ -109,7 +119,7 @@ describe('RuleLoop', () => {
   });
 
   it('drops a frame that waited longer than maxFrameAge for its turn, and counts it', async () => {
-    const r = await start({ maxInFlight: 1, maxFrameAge: 0.2 }, ['a', 'b'], 400);
+    const r = await start({ maxInFlight: 1, maxFrameAge: 0.2 }, { cameras: ['a', 'b'], judgeDelay: 400 });
     await r.loop.setRules([rule({ id: 'red' })]);
     r.loop.push(await frame('a', T0, null));
     r.loop.push(await frame('b', T0, null));
@@ -157,6 +167,28 @@ describe('RuleLoop', () => {
     expect((await r.store.events.list({ state: 'open' })).events).toEqual([]);
   });
 
+  it('an open event deleted by an operator: the loop lets go of it without errors, and the next appearance opens a new one', async () => {
+    const lines: string[] = [];
+    const r = await start({}, { log: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }) });
+    await r.loop.setRules([rule({ id: 'red' })]);
+    const opened = () => r.seen.event.filter((m) => m.type === 'opened').map((m) => m.event.id);
+    r.loop.push(await frame('a', T0, { x: 50, y: 60 }, 0));
+    await settle(r, 1);
+    const [first] = opened();
+    expect(await r.store.events.delete(first!)).toBe(true);
+    r.loop.push(await frame('a', T0 + 1000, { x: 50, y: 60 }, 1));
+    r.loop.push(await frame('a', T0 + 2000, null, 2)); // the condition ends: the deleted event's close finds nothing
+    await settle(r, 3);
+    expect(opened()).toEqual([first]);
+    r.loop.push(await frame('a', T0 + 3000, { x: 120, y: 60 }, 3));
+    await settle(r, 4);
+    expect(opened()).toHaveLength(2);
+    expect((await r.store.events.list({})).events.map((e) => e.id)).toEqual([opened()[1]]);
+    const levels = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(levels.filter((l) => l.level >= 50)).toEqual([]);
+    expect(levels.map((l) => l.msg)).toContain('open event deleted; its condition is followed without an event until it ends');
+  });
+
   it('test() answers a rule on a frame with an annotated picture, touching no state, store or live message', async () => {
     const r = await start();
     await r.loop.setRules([rule({ id: 'red', trigger: { n: 2, of: 3 } })]);
@@ -201,7 +233,7 @@ describe('RuleLoop', () => {
   });
 
   it('records an ask the engine failed while up (too slow for its timeout) as an error with the code, not as engine-down', async () => {
-    const r = await start({}, ['a'], 2500, 1);
+    const r = await start({}, { judgeDelay: 2500, timeout: 1 });
     await r.loop.setRules([rule({ id: 'red' })]);
     r.loop.push(await frame('a', T0, { x: 50, y: 60 }));
     await settle(r, 1);
