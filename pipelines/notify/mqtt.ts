@@ -1,7 +1,8 @@
 // MQTT channel (the `mqtt` client): `<prefix>/events` (opened/updated/closed with before/after, like Frigate's
 // frigate/events), `<prefix>/<camera>/<rule>/state` ON/OFF and `<prefix>/<camera>/<rule>/snapshot` JPEG (both
 // retained), `<prefix>/available` online/offline (retained; a last will says offline when Vigil dies), and Home
-// Assistant discovery (discovery.ts) at every connect and when the rules change. Everything is QoS 1: a message
+// Assistant discovery (discovery.ts) at every connect (first, so `online` names configured entities; configs left by an
+// earlier run for rules gone since are removed) and when the rules change. Everything is QoS 1: a message
 // is delivered when the broker acknowledged each of its publishes; while the broker is away deliveries fail fast
 // and the outbox retries them.
 import { readFileSync } from 'node:fs';
@@ -14,6 +15,10 @@ import { discoveryConfigs, topicsUnder, type Topics } from './discovery.ts';
 import type { CameraRef, Channel, EventMedia, OutboxMessage } from './types.ts';
 
 const PUBLISH_TIMEOUT_MS = 10_000;
+/** How long retained discovery configs are read after subscribing (the broker sends them at once). */
+const RETAINED_WAIT_MS = 500;
+/** The entity types discovery.ts publishes. */
+const DISCOVERY_COMPONENTS = ['binary_sensor', 'image'];
 
 export class MqttChannel implements Channel {
   readonly type = 'mqtt';
@@ -72,10 +77,43 @@ export class MqttChannel implements Channel {
     };
   }
 
-  /** Availability and discovery, at every connect. */
+  /** Discovery, then availability, at every connect: `online` means the entities it names are configured. */
   private async announce(): Promise<void> {
-    await this.publish(this.topics.available, 'online', true);
+    if (this.cfg.discovery.enabled) await this.adoptRetained();
     await this.publishDiscovery();
+    await this.publish(this.topics.available, 'online', true);
+  }
+
+  /** The discovery configs this channel left retained in earlier runs join the ones it knows of, so those of
+   *  rules removed while Vigil was down are removed too. Read back from the broker: it sends retained messages
+   *  right after the subscription's acknowledgement. Another program's configs are never touched. */
+  private async adoptRetained(): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    const filters = DISCOVERY_COMPONENTS.map((c) => `${this.cfg.discovery.prefix}/${c}/+/config`);
+    const found: string[] = [];
+    const onMessage = (topic: string, payload: Buffer, packet: { retain?: boolean }) => {
+      if (packet.retain && payload.length && this.isOurs(payload)) found.push(topic);
+    };
+    client.on('message', onMessage);
+    try {
+      await client.subscribeAsync(filters, { qos: 1 });
+      await new Promise((r) => setTimeout(r, RETAINED_WAIT_MS));
+      await client.unsubscribeAsync(filters);
+    } finally {
+      client.off('message', onMessage);
+    }
+    for (const t of found) this.#discovered.add(t);
+  }
+
+  /** A discovery config written by this channel: Vigil's origin, this channel's availability topic and unique id. */
+  private isOurs(payload: Buffer): boolean {
+    try {
+      const c = JSON.parse(payload.toString('utf8')) as { origin?: { name?: unknown }; availability_topic?: unknown; unique_id?: unknown };
+      return c.origin?.name === 'Vigil' && c.availability_topic === this.topics.available && typeof c.unique_id === 'string' && c.unique_id.endsWith(`_${this.id}`);
+    } catch {
+      return false;
+    }
   }
 
   setRules(rules: readonly Rule[], cameras: readonly CameraRef[]): void {

@@ -107,6 +107,45 @@ describe('MQTT channel and Home Assistant discovery', () => {
     }
   });
 
+  it('at connect, removes the discovery of rules that went while Vigil was down, and leaves other programs\' configs alone', async () => {
+    const discovery = { enabled: true, prefix: 'ha-stale' };
+    const channel = { id: 'ha', type: 'mqtt', url: broker.url, topicPrefix: 'stale', discovery };
+    const red = RuleSchema.parse({ id: 'red', kind: 'detect', question: 'red square' });
+    const blue = RuleSchema.parse({ id: 'blue', kind: 'detect', question: 'blue square' });
+    const foreign = 'ha-stale/binary_sensor/zigbee_door/config';
+    const watch = await subscriber(broker.url, ['ha-stale/#']);
+    const { store } = await openStore();
+    try {
+      await watch.client.publishAsync(foreign, JSON.stringify({ name: 'Door', unique_id: 'door_ha', state_topic: 'z/door' }), { qos: 1, retain: true });
+      // The earlier run: two rules.
+      const first = notifier(store, notifyConfig([channel]));
+      first.setRules([red, blue], [{ id: 'yard' }]);
+      await first.start();
+      await until(() => watch.messages.filter((m) => m.topic.endsWith('/config') && m.payload.length > 0).length === 5, 'four configs (and the foreign one)');
+      await first.close();
+      // Vigil comes back without the blue rule.
+      const before = watch.messages.length;
+      const next = notifier(store, notifyConfig([channel]));
+      next.setRules([red], [{ id: 'yard' }]);
+      await next.start();
+      try {
+        await until(() => watch.messages.slice(before).filter((m) => m.payload.length === 0).length === 2, "the blue rule's two configs removed");
+        const retained = await subscriber(broker.url, ['ha-stale/#']);
+        await new Promise((r) => setTimeout(r, 300));
+        expect(retained.messages.map((m) => m.topic).sort()).toEqual(['ha-stale/binary_sensor/vigil_yard_red/config', 'ha-stale/image/vigil_yard_red/config', foreign].sort());
+        await retained.close();
+        next.setRules([], [{ id: 'yard' }]); // leave nothing of this test retained
+        await until(() => watch.messages.slice(before).filter((m) => m.payload.length === 0).length === 4, 'cleanup');
+      } finally {
+        await next.close();
+      }
+    } finally {
+      await watch.client.publishAsync(foreign, '', { qos: 1, retain: true });
+      await store.close();
+      await watch.close();
+    }
+  });
+
   it('delivers what happened while the broker was down once it is back, in order, nothing lost', async () => {
     let store: Store | undefined;
     let n: Notifier | undefined;
