@@ -150,6 +150,11 @@ describe('event timeline in Chromium', () => {
     await expect.poll(async () => (await rowIds(page)).slice(0, 50)).toEqual(yardCars);
     const cams = await page.$$eval('.event-row .ev-camera', (els) => [...new Set(els.map((e) => e.textContent))]);
     expect(cams).toEqual(['yard']);
+    // The filters ride in the URL: a reload (or a shared link) shows the same list with the same choices.
+    expect(new URL(page.url()).hash).toBe('#/events?camera=yard&rule=cars');
+    await page.reload();
+    await expect.poll(async () => (await rowIds(page)).slice(0, 50)).toEqual(yardCars);
+    expect([await page.inputValue('select[name=camera]'), await page.inputValue('select[name=rule]')]).toEqual(['yard', 'cars']);
 
     // Review state and verdict: one event of the filtered list gets a verdict through the API, then the filters find exactly it.
     const marked = yardCars[7]!;

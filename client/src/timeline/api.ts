@@ -35,6 +35,21 @@ export interface Range {
 
 export const PAGE_SIZE = 50;
 
+/** The filters a `#/events?...` URL carries (the same names as the API's query; unknown or empty ones are ignored). */
+export function filtersFromQuery(q: string): EventFilters {
+  const p = new URLSearchParams(q);
+  const f: EventFilters = {};
+  for (const k of ['camera', 'rule', 'severity', 'reviewed', 'verdict'] as const) {
+    const v = p.get(k);
+    if (v) f[k] = v;
+  }
+  for (const k of ['after', 'before'] as const) {
+    const v = Number(p.get(k) ?? NaN);
+    if (p.get(k) && Number.isFinite(v)) f[k] = v;
+  }
+  return f;
+}
+
 export function query(f: EventFilters, extra: Record<string, string | number | undefined> = {}): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries({ ...f, ...extra })) if (v !== undefined && v !== '') q.set(k, String(v));

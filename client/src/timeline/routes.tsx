@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { pageView } from '../page.tsx';
 import type { PageRoute } from '../routes.ts';
+import { filtersFromQuery } from './api.ts';
 import { EventDetailPage } from './event-detail.tsx';
 import { dayKey, dayStart, parseDayKey } from './format.ts';
 import { CameraStrip } from './strip.tsx';
@@ -28,9 +29,11 @@ export const eventDetailRoute: PageRoute = {
 };
 
 export const timelineRoute: PageRoute = {
-  pattern: /^#\/events\/?$/,
+  // The filters ride in the hash's query (#/events?camera=yard&reviewed=false): a reload, a bookmark or a shared
+  // link shows the same list. Read raw from location.hash: the router URI-decodes its captures.
+  pattern: /^#\/events\/?(?:\?.*)?$/,
   nav: { label: 'Events', href: '#/events' },
-  mount: (app, _params, deps) => pageView(app, <TimelinePage socket={deps.socket} />),
+  mount: (app, _params, deps) => pageView(app, <TimelinePage socket={deps.socket} initial={filtersFromQuery(location.hash.split('?')[1] ?? '')} />),
 };
 
 export const stripRoute: PageRoute = {

@@ -4,7 +4,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { RuleInfo } from '../../../server/wire.ts';
 import type { SocketProvider } from '../socket.ts';
-import { fetchRules, reviewEvent, type EventFilters } from './api.ts';
+import { fetchRules, query, reviewEvent, type EventFilters } from './api.ts';
 import { DayPicker } from './day-picker.tsx';
 import { EventList } from './event-list.ts';
 import { EventRow } from './event-row.tsx';
@@ -13,16 +13,21 @@ import { addDays, dayStart } from './format.ts';
 import { onReviewKey } from './keyboard.ts';
 import { CameraStrip } from './strip.tsx';
 
-export function TimelinePage({ socket }: { socket: SocketProvider }) {
+export function TimelinePage({ socket, initial = {} }: { socket: SocketProvider; initial?: EventFilters }) {
   const list = useMemo(() => new EventList(), []);
-  const [filters, setFilters] = useState<EventFilters>({});
+  const [filters, setFilters] = useState<EventFilters>(initial);
   const [rules, setRules] = useState<RuleInfo[]>([]);
   const [status, setStatus] = useState<string | null>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const ul = useRef<HTMLUListElement>(null);
 
   useEffect(() => void fetchRules().then(setRules), []);
-  useEffect(() => void list.reset(filters), [filters]);
+  useEffect(() => {
+    void list.reset(filters);
+    // The URL follows the filters (replaced, not pushed: Back leaves the timeline instead of undoing a filter).
+    const q = query(filters);
+    history.replaceState(null, '', `#/events${q ? `?${q}` : ''}`);
+  }, [filters]);
   useEffect(() => socket.onEvent((m) => list.apply(m)), []);
   useEffect(() => {
     const obs = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && void list.loadMore(), { rootMargin: '400px' });
