@@ -201,12 +201,7 @@ describe('recorded playback with frame-exact overlays in Chromium', () => {
       // Controls fit the width: no sideways scrolling.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await page.locator('.export-start').click();
-      const link = page.locator('.export-download');
-      await link.waitFor({ timeout: 60_000 });
-      const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
-      const file = join(tmp, 'clip.mp4');
-      await download.saveAs(file);
-      await expectEventRecording(file);
+      await expectEventRecording(await downloadFrom('.export-download', 'clip.mp4', 60_000));
       expect(browser.errors).toEqual([]);
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
@@ -216,14 +211,19 @@ describe('recorded playback with frame-exact overlays in Chromium', () => {
   it("the event page's clip link downloads the event's recording as an MP4 (what notifications link to)", async () => {
     const { page } = browser;
     await page.goto(`${server.url}#/events/${event.id}`);
-    const link = page.locator('.clip-link');
-    await link.waitFor({ timeout: 10_000 });
-    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
-    const file = join(tmp, 'event-clip.mp4');
-    await download.saveAs(file);
-    await expectEventRecording(file);
+    await expectEventRecording(await downloadFrom('.clip-link', 'event-clip.mp4', 10_000));
     expect(browser.errors).toEqual([]);
   });
+
+  /** Clicks the link once it shows and saves what it downloads; returns the file. */
+  async function downloadFrom(selector: string, name: string, timeout: number): Promise<string> {
+    const link = browser.page.locator(selector);
+    await link.waitFor({ timeout });
+    const [download] = await Promise.all([browser.page.waitForEvent('download'), link.click()]);
+    const file = join(tmp, name);
+    await download.saveAs(file);
+    return file;
+  }
 
   /** The file is the event's recording: its length, and its first frame's burned capture clock at the range's start. */
   async function expectEventRecording(file: string): Promise<void> {
