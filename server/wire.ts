@@ -6,9 +6,14 @@ import type { CameraState, VideoPath } from '../pipelines/ingest/types.ts';
 import type { DetectionMessage, Evaluation, EventRecord } from '../pipelines/rules/types.ts';
 import type { Rule } from '../config/rule.ts';
 import type { RuleTestResult } from '../pipelines/rules/rule-test.ts';
+import type { z } from 'zod';
+import type { CompactEvaluationSchema } from './http/vod.ts';
 
 export type { CameraState, VideoPath, DetectionMessage, Evaluation, EventRecord, Rule };
 export type { Box, Point } from '../pipelines/vlm/parse.ts';
+
+/** One stored evaluation as GET /api/cameras/:id/evaluations lists it (what the playback overlay draws): the route's own schema. */
+export type CompactEvaluation = z.output<typeof CompactEvaluationSchema>;
 
 /** An event as the API and sockets send it: the stored record plus the URLs of its images. */
 export interface EventInfo extends EventRecord {

@@ -2,22 +2,11 @@
 // what to draw over one displayed frame of the recording: every evaluation computed on that very frame (its pdt
 // within half a frame interval), or, when the frame was not evaluated, only the newest earlier result as a faint
 // marker with its age. Pure logic (no DOM) apart from the fetch.
-import type { Box, DetectionMessage, Point } from '../../../server/wire.ts';
+import type { CompactEvaluation, DetectionMessage } from '../../../server/wire.ts';
 import type { ShownDetection } from '../detections.ts';
 
 /** One stored evaluation as the API lists it. */
-export interface StoredEvaluation {
-  pdt: number;
-  rule: string;
-  outcome: DetectionMessage['outcome'];
-  positive: boolean;
-  boxes: Box[];
-  points: Point[];
-  count: number | null;
-  answer: string | null;
-  sourceW: number;
-  sourceH: number;
-}
+export type StoredEvaluation = CompactEvaluation;
 
 /** What the overlay shows for one displayed frame. */
 export interface FrameResults {
