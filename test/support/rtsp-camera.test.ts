@@ -55,7 +55,8 @@ async function grabFrame(url: string): Promise<Buffer> {
 const video = (p: Probe) => p.streams.find((s) => s.codec_type === 'video')!;
 const videoPackets = (p: Probe) => p.packets.filter((k) => k.stream_index === p.streams.findIndex((s) => s.codec_type === 'video'));
 
-describe('test RTSP camera', () => {
+// Each test starts its own camera: they run side by side (vitest's maxConcurrency, 5), mostly waiting on real-time video.
+describe.concurrent('test RTSP camera', () => {
   it('keeps encoding between clients: a client joins mid-GOP, and the frame counter keeps counting', async () => {
     await withCamera({ gop: 60 }, async (cam) => {
       // A 2 s GOP: a client that joined on a keyframe would see it first; mid-GOP it sees inter frames first.
