@@ -6,14 +6,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { containRect, type DetectionDraw } from '../../client/src/overlay.ts';
 import type { DrawnBox } from '../../client/src/draw-detections.ts';
-import type { OpenAIEngine } from '../../pipelines/engine/openai.ts';
 import type { EventMessage } from '../../pipelines/rules/types.ts';
-import type { CameraInfo } from '../../server/wire.ts';
-import { buildDashboard, launchBrowser, type TestBrowser } from '../support/browser.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
-import { startShapeCamera, type ShapeBox, type ShapeCamera } from '../support/shape-camera.ts';
-import { startVisionJudge, type VisionJudge } from '../support/vision-judge.ts';
-import { startJudgeEngine, until } from '../rules/helpers.ts';
+import type { TestBrowser } from '../support/browser.ts';
+import type { TestServer } from '../support/server.ts';
+import type { ShapeBox, ShapeCamera } from '../support/shape-camera.ts';
+import type { VisionJudge } from '../support/vision-judge.ts';
+import { until } from '../rules/helpers.ts';
+import { startRulesRig, type RulesRig } from '../support/rules-rig.ts';
 
 const W = 640;
 const H = 360;
@@ -24,43 +23,31 @@ const PATH = [40, 520, 40, 520, 40, 520].map((x, i) => ({ at: i * 1000, x, y: [1
 const health = { state: 'ready' as string };
 
 describe('dashboard over the rules pipeline in Chromium', () => {
+  let rig: RulesRig | undefined;
   let cam: ShapeCamera;
   let judge: VisionJudge;
-  let engine: OpenAIEngine;
   let server: TestServer;
   let browser: TestBrowser;
   const events: EventMessage[] = [];
 
   beforeAll(async () => {
-    const clientDir = buildDashboard();
-    [cam, judge] = await Promise.all([
-      startShapeCamera({ colour: 'red', shape: 'square', size: 80, width: W, height: H, timeline: { visible: [{ from: 0, to: 5000 }], path: PATH, loopMs: 8000 } }),
-      startVisionJudge(),
-    ]);
-    engine = await startJudgeEngine(judge);
-    server = await startTestServer(
-      {
-        cameras: [{ id: 'cam', name: 'Yard', source: cam.url, sampleInterval: 0.5 }],
-        rules: [
-          { id: 'red', name: 'Red square', kind: 'detect', question: 'red square', trigger: { n: 2, of: 3 }, end: { negatives: 2 }, cooldown: 1 },
-          { id: 'shapes', name: 'Any shape', kind: 'detect', question: 'shapes', attributes: ['colour:string'], severity: 'detection', trigger: { n: 2, of: 3 }, end: { negatives: 2 }, cooldown: 1 },
-        ],
-      },
-      { real: true, clientDir, visionEngine: engine, engine: health },
-    );
-    server.rules!.on('event', (m) => void events.push(m));
-    browser = await launchBrowser();
-    const live = async () => ((await (await fetch(new URL('/api/cameras/cam', server.url))).json()) as CameraInfo).state === 'live';
-    await until(live, 'the camera to go live', 30_000, 200);
+    rig = await startRulesRig({
+      camera: { colour: 'red', shape: 'square', size: 80, width: W, height: H, timeline: { visible: [{ from: 0, to: 5000 }], path: PATH, loopMs: 8000 } },
+      rules: [
+        { id: 'red', name: 'Red square', kind: 'detect', question: 'red square', trigger: { n: 2, of: 3 }, end: { negatives: 2 }, cooldown: 1 },
+        { id: 'shapes', name: 'Any shape', kind: 'detect', question: 'shapes', attributes: ['colour:string'], severity: 'detection', trigger: { n: 2, of: 3 }, end: { negatives: 2 }, cooldown: 1 },
+      ],
+      server: { engine: health },
+      onServer: (s) => s.rules!.on('event', (m) => void events.push(m)),
+    });
+    ({ cam, judge, server, browser } = rig);
   }, 60_000);
 
   // One page for every test; each judges only the console errors of its own steps.
   beforeEach(() => void browser.errors.splice(0));
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-    await Promise.all([cam?.close(), engine?.close(), judge?.close()]);
+    await rig?.close();
   });
 
   /** A drawn box (CSS pixels of the video element) back in source pixels. */

@@ -6,13 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containRect } from '../../client/src/overlay.ts';
 import type { PlaybackDraw } from '../../client/src/playback/recorded-player.ts';
-import type { OpenAIEngine } from '../../pipelines/engine/openai.ts';
-import type { CameraInfo, EventInfo, RuleInfo } from '../../server/wire.ts';
-import { buildDashboard, launchBrowser, type TestBrowser } from '../support/browser.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
-import { startShapeCamera, type ShapeBox, type ShapeCamera } from '../support/shape-camera.ts';
-import { startVisionJudge, type VisionJudge } from '../support/vision-judge.ts';
-import { startJudgeEngine, until } from '../rules/helpers.ts';
+import type { EventInfo, RuleInfo } from '../../server/wire.ts';
+import type { TestBrowser } from '../support/browser.ts';
+import type { TestServer } from '../support/server.ts';
+import type { ShapeBox, ShapeCamera } from '../support/shape-camera.ts';
+import { until } from '../rules/helpers.ts';
+import { startRulesRig, type RulesRig } from '../support/rules-rig.ts';
 
 const W = 640;
 const H = 360;
@@ -23,31 +22,20 @@ const EDGES = ['x1', 'y1', 'x2', 'y2'] as const;
 const miss = (a: ShapeBox, b: ShapeBox) => Math.max(...EDGES.map((k) => Math.abs(a[k] - b[k])));
 
 describe('the operator path: rule form, try, save, timeline, event page, playback', () => {
+  let rig: RulesRig | undefined;
   let cam: ShapeCamera;
-  let judge: VisionJudge;
-  let engine: OpenAIEngine;
   let server: TestServer;
   let browser: TestBrowser;
   const api = async <T,>(path: string): Promise<T> => (await (await fetch(new URL(path, server.url))).json()) as T;
   const field = (path: string) => browser.page.locator(`.field[data-field="${path}"]`);
 
   beforeAll(async () => {
-    const clientDir = buildDashboard();
-    [cam, judge] = await Promise.all([
-      startShapeCamera({ colour: 'red', shape: 'square', size: 80, width: W, height: H, timeline: { visible: [{ from: 0, to: 5000 }], path: PATH, loopMs: 8000 } }),
-      startVisionJudge(),
-    ]);
-    engine = await startJudgeEngine(judge);
-    server = await startTestServer({ cameras: [{ id: 'cam', name: 'Yard', source: cam.url, sampleInterval: 0.5 }] }, { real: true, clientDir, visionEngine: engine });
-    browser = await launchBrowser();
-    await until(async () => (await api<CameraInfo>('/api/cameras/cam')).state === 'live', 'the camera to go live', 30_000, 200);
-    await until(async () => (await fetch(new URL('/api/cameras/cam/frame.jpg', server.url))).status === 200, 'the first sampled frame', 30_000, 200);
+    rig = await startRulesRig({ camera: { colour: 'red', shape: 'square', size: 80, width: W, height: H, timeline: { visible: [{ from: 0, to: 5000 }], path: PATH, loopMs: 8000 } }, firstFrame: true });
+    ({ cam, server, browser } = rig);
   }, 90_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-    await Promise.all([cam?.close(), engine?.close(), judge?.close()]);
+    await rig?.close();
   });
 
   it('goes from a new rule to its event played back with the box on the frame it was computed on', async () => {

@@ -14,14 +14,13 @@ import { containRect } from '../../client/src/overlay.ts';
 import type { DrawnBox } from '../../client/src/draw-detections.ts';
 import type { PlaybackDraw } from '../../client/src/playback/recorded-player.ts';
 import type { StoredEvaluation } from '../../client/src/playback/evaluations.ts';
-import type { OpenAIEngine } from '../../pipelines/engine/openai.ts';
 import type { EventMessage } from '../../pipelines/rules/types.ts';
-import type { CameraInfo, EventInfo } from '../../server/wire.ts';
-import { buildDashboard, launchBrowser, type TestBrowser } from '../support/browser.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
-import { startShapeCamera, type ShapeBox, type ShapeCamera } from '../support/shape-camera.ts';
-import { startVisionJudge, type VisionJudge } from '../support/vision-judge.ts';
-import { startJudgeEngine, until } from '../rules/helpers.ts';
+import type { EventInfo } from '../../server/wire.ts';
+import type { TestBrowser } from '../support/browser.ts';
+import type { TestServer } from '../support/server.ts';
+import type { ShapeBox, ShapeCamera } from '../support/shape-camera.ts';
+import { until } from '../rules/helpers.ts';
+import { startRulesRig, type RulesRig } from '../support/rules-rig.ts';
 
 const W = 640;
 const H = 360;
@@ -33,9 +32,8 @@ const EDGES = ['x1', 'y1', 'x2', 'y2'] as const;
 const miss = (a: ShapeBox, b: ShapeBox) => Math.max(...EDGES.map((k) => Math.abs(a[k] - b[k])));
 
 describe('recorded playback with frame-exact overlays in Chromium', () => {
+  let rig: RulesRig | undefined;
   let cam: ShapeCamera;
-  let judge: VisionJudge;
-  let engine: OpenAIEngine;
   let server: TestServer;
   let browser: TestBrowser;
   let event: EventInfo;
@@ -46,22 +44,17 @@ describe('recorded playback with frame-exact overlays in Chromium', () => {
   const api = (path: string, init?: RequestInit) => fetch(new URL(path, server.url), init);
 
   beforeAll(async () => {
-    const clientDir = buildDashboard();
-    [cam, judge] = await Promise.all([
-      startShapeCamera({ colour: 'red', shape: 'square', size: 80, width: W, height: H, timeline: { visible: [{ from: 0, to: 5000 }], path: PATH, loopMs: 8000 } }),
-      startVisionJudge(),
-    ]);
-    engine = await startJudgeEngine(judge);
-    server = await startTestServer({ cameras: [{ id: 'cam', name: 'Yard', source: cam.url, sampleInterval: 0.5 }] }, { real: true, clientDir, visionEngine: engine, engine: { state: 'ready' } });
     const events: EventMessage[] = [];
-    server.rules!.on('event', (m) => void events.push(m));
+    rig = await startRulesRig({
+      camera: { colour: 'red', shape: 'square', size: 80, width: W, height: H, timeline: { visible: [{ from: 0, to: 5000 }], path: PATH, loopMs: 8000 } },
+      server: { engine: { state: 'ready' } },
+      onServer: (s) => s.rules!.on('event', (m) => void events.push(m)),
+    });
+    ({ cam, server, browser } = rig);
     // Through the API (the rule form is another page's test).
     const rule = { id: 'red', name: 'Red square', kind: 'detect', question: 'red square', trigger: { n: 2, of: 3 }, end: { negatives: 2 }, cooldown: 1, padding: { pre: 1, post: 1 } };
     const made = await api('/api/rules', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
     expect(made.status, await made.clone().text()).toBe(201);
-    browser = await launchBrowser();
-    const live = async () => ((await (await api('/api/cameras/cam')).json()) as CameraInfo).state === 'live';
-    await until(live, 'the camera to go live', 30_000, 200);
     await until(() => events.some((m) => m.type === 'closed' && m.event.rule === 'red'), 'a red-square event to close', 60_000, 200);
     const id = events.find((m) => m.type === 'closed' && m.event.rule === 'red')!.event.id;
     event = (await (await api(`/api/events/${id}`)).json()) as EventInfo;
@@ -83,9 +76,7 @@ describe('recorded playback with frame-exact overlays in Chromium', () => {
   }, 150_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-    await Promise.all([cam?.close(), engine?.close(), judge?.close()]);
+    await rig?.close();
     rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -3,18 +3,16 @@
 // finds the square in the picture itself), the SQLite store. Help texts are the schema's own descriptions; every
 // refusal shown at a field is the server's 400 message; nothing invalid is stored.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { OpenAIEngine } from '../../pipelines/engine/openai.ts';
-import type { CameraInfo, RuleInfo } from '../../server/wire.ts';
-import { buildDashboard, launchBrowser, type TestBrowser } from '../support/browser.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
-import { startShapeCamera, type ShapeCamera } from '../support/shape-camera.ts';
-import { startVisionJudge, type VisionJudge } from '../support/vision-judge.ts';
-import { startJudgeEngine, until } from '../rules/helpers.ts';
+import type { RuleInfo } from '../../server/wire.ts';
+import type { TestBrowser } from '../support/browser.ts';
+import type { TestServer } from '../support/server.ts';
+import { until } from '../rules/helpers.ts';
+import type { ShapeCamera } from '../support/shape-camera.ts';
+import { startRulesRig, type RulesRig } from '../support/rules-rig.ts';
 
 describe('rules page and rule editor in Chromium', () => {
+  let rig: RulesRig | undefined;
   let cam: ShapeCamera;
-  let judge: VisionJudge;
-  let engine: OpenAIEngine;
   let server: TestServer;
   let browser: TestBrowser;
 
@@ -22,31 +20,19 @@ describe('rules page and rule editor in Chromium', () => {
   const field = (path: string) => browser.page.locator(`.field[data-field="${path}"]`);
 
   beforeAll(async () => {
-    const clientDir = buildDashboard();
-    [cam, judge] = await Promise.all([
-      startShapeCamera({ colour: 'red', shape: 'square', size: 80, width: 640, height: 360, timeline: { visible: [{ from: 0 }], path: [{ at: 0, x: 280, y: 160 }] } }),
-      startVisionJudge(),
-    ]);
-    engine = await startJudgeEngine(judge);
-    server = await startTestServer(
-      {
-        cameras: [{ id: 'cam', name: 'Yard', source: cam.url, sampleInterval: 0.5 }],
-        rules: [{ id: 'from-config', name: 'Config square', kind: 'yesno', question: 'Is there a red square?', severity: 'detection', every: 2 }],
-      },
-      { real: true, clientDir, visionEngine: engine },
-    );
-    browser = await launchBrowser();
-    await until(async () => (await api<CameraInfo>('/api/cameras/cam')).state === 'live', 'the camera to go live', 30_000, 200);
-    // The zone editor shows the newest sampled frame: wait for the first (before it, the page would retry on a 409).
-    await until(async () => (await fetch(new URL('/api/cameras/cam/frame.jpg', server.url))).status === 200, 'the first sampled frame', 30_000, 200);
+    // The zone editor shows the newest sampled frame: the rig waits for the first.
+    rig = await startRulesRig({
+      camera: { colour: 'red', shape: 'square', size: 80, width: 640, height: 360, timeline: { visible: [{ from: 0 }], path: [{ at: 0, x: 280, y: 160 }] } },
+      rules: [{ id: 'from-config', name: 'Config square', kind: 'yesno', question: 'Is there a red square?', severity: 'detection', every: 2 }],
+      firstFrame: true,
+    });
+    ({ cam, server, browser } = rig);
   }, 60_000);
 
   beforeEach(() => void browser.errors.splice(0));
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-    await Promise.all([cam?.close(), engine?.close(), judge?.close()]);
+    await rig?.close();
   });
 
   it('creates a rule in the form, tries it on the current frame, draws a zone, saves v1, lists it, edits it to v2 with a field diff', async () => {
