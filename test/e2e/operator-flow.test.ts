@@ -69,6 +69,10 @@ describe('the operator path: rule form, try, save, timeline, event page, playbac
     await page.locator(`.event-detail[data-id="${id}"] .playback`).waitFor({ timeout: 10_000 });
     expect(page.url()).toContain(`#/events/${encodeURIComponent(id)}`);
     await page.waitForFunction(() => (window.__vigil?.playback?.evaluations ?? 0) > 0, null, { timeout: 15_000 });
+    // The player opens on the event's best frame (the one annotated above), with its box, not on the pre-roll.
+    await page.waitForFunction((p) => Math.abs((window.__vigil!.playback!.last?.displayedPdt ?? 0) - p) < 1000 / 60, event.bestPdt, { timeout: 10_000 });
+    await until(async () => (await last())!.boxes.some((b) => b.rule === 'red' && b.exact), 'the opening frame\'s box', 10_000, 100);
+    expect((await last())!.evaluatedPdt).toBe(event.bestPdt);
     await page.evaluate(() => void (window.__vigil!.playback!.capture = true));
 
     // Play a moment and pause, then seek to the event's best frame.

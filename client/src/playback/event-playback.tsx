@@ -25,7 +25,8 @@ export default function EventPlayback({ event }: { event: EventInfo }) {
   if (kept === 'no') return <section class="event-playback muted no-recording">No recording was kept for this event (recording off, or not yet indexed).</section>;
   return (
     <section class="event-playback">
-      <RecordedPlayback camera={event.camera} from={event.recording.from} to={to} rule={event.rule} ruleName={name} />
+      {/* Opens on the best frame, the one annotated above, rather than on the pre-roll before anything happened. */}
+      <RecordedPlayback camera={event.camera} from={event.recording.from} to={to} rule={event.rule} ruleName={name} openAt={event.bestPdt} />
       <ExportButton target={{ event: event.id }} />
       {/* The same MP4 the notifications link to: cut on request, kept only as a cache (an export is kept until deleted). */}
       <a class="clip-link" href={`/api/events/${encodeURIComponent(event.id)}/clip.mp4`} download>

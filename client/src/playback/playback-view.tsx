@@ -11,6 +11,8 @@ export interface PlaybackProps {
   /** The event's rule: offered as a filter (on by default). */
   rule?: string;
   ruleName?: (id: string) => string;
+  /** Open on the frame of this pdt (the event's best frame); default: the range's first frame. */
+  openAt?: number;
 }
 
 const SPEEDS = [0.5, 1, 1.5, 2, 4];
@@ -23,7 +25,7 @@ function clock(ms: number): string {
   return new Date(ms).toLocaleTimeString([], { hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
-export function RecordedPlayback({ camera, from, to, rule, ruleName }: PlaybackProps) {
+export function RecordedPlayback({ camera, from, to, rule, ruleName, openAt }: PlaybackProps) {
   const videoRef = useRef<HTMLVideoElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const player = useRef<RecordedPlayer | null>(null);
@@ -41,6 +43,7 @@ export function RecordedPlayback({ camera, from, to, rule, ruleName }: PlaybackP
     const p = new RecordedPlayer(video, canvasRef.current!, camera, vodUrl(camera, from, to), new EvaluationIndex(camera, []), ruleName ?? ((id) => id));
     p.rule = onlyRule && rule ? rule : null;
     p.onError = setError;
+    p.openAt = openAt ?? null;
     player.current = p;
     fetchAllEvaluations(camera, from, to, (list) => {
       if (player.current !== p) return;

@@ -57,6 +57,8 @@ export class RecordedPlayer {
   private lastMediaTime = -1;
   private destroyed = false;
   onError: (message: string) => void = () => undefined;
+  /** The pdt of the frame to open on (an event's best frame) instead of the range's first; set before the playlist loads. */
+  openAt: number | null = null;
 
   constructor(
     readonly video: HTMLVideoElement,
@@ -71,7 +73,10 @@ export class RecordedPlayer {
     this.debug = { camera, displayedPdt: null, mediaTime: 0, frameIntervalMs: 1000 / 30, presentedCount: 0, evaluations: evaluations.size, last: null, draws: [], capture: false };
     this.hls = new Hls(HLS_CONFIG);
     this.hls.on(Hls.Events.FRAG_BUFFERED, (_e, data: FragBufferedData) => this.rememberFrag(data));
-    this.hls.on(Hls.Events.LEVEL_LOADED, () => this.refreshFrags());
+    this.hls.on(Hls.Events.LEVEL_LOADED, () => {
+      this.refreshFrags();
+      this.openAtFrame();
+    });
     this.hls.on(Hls.Events.ERROR, (_e, data: ErrorData) => this.handleError(data));
     this.hls.loadSource(playlist);
     this.hls.attachMedia(video);
@@ -119,6 +124,17 @@ export class RecordedPlayer {
   }
 
   /** hls.js's own (PTS-corrected) fragment timing for the whole VOD playlist. */
+  /** Seeks once to `openAt`, as soon as the playlist tells where its fragments start. */
+  private openAtFrame(): void {
+    const at = this.openAt;
+    if (at === null) return;
+    const f = this.frags.find((x) => x.pdt <= at && at < x.pdt + x.duration * 1000);
+    if (!f) return;
+    this.openAt = null;
+    // A quarter frame past the frame's start, so rounding never lands on the frame before it (as step() does).
+    this.video.currentTime = f.start + (at - f.pdt) / 1000 + this.frameSeconds * 0.25;
+  }
+
   private refreshFrags(): void {
     const details = this.hls.levels[Math.max(0, this.hls.currentLevel)]?.details;
     this.frags = (details?.fragments ?? []).flatMap((f) => (typeof f.sn === 'number' && f.programDateTime !== null ? [{ sn: f.sn, start: f.start, duration: f.duration, pdt: f.programDateTime }] : []));
