@@ -135,6 +135,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
   }
   const { exporter, clips } = newExporter(store, config.ingest.ffmpegPath, config.server.dataDir, ingest, log);
   await exporter.start();
+  await clips.sweep();
   const guard = new RequestGuard({ boundHost: config.server.host, allowedHosts: config.server.allowedHosts, allowedOrigins: config.server.allowedOrigins });
   const { app, routes } = await createHttp({
     cameras,
@@ -146,7 +147,7 @@ export async function startServer(config: Readonly<VigilConfig>, opts: StartOpti
     exports: { exporter, rows: store.exports, clips },
     loop: () => rules,
     metrics,
-    notify: notifyRouteDeps(store, notifier),
+    notify: notifyRouteDeps(store, notifier, config),
     hlsDirOf: (id: string) => ingest.hlsDirOf(config.server.dataDir, id),
     recordingDirOf: (id: string) => ingest.recordingDirOf(config.server.dataDir, id),
     clientDir: opts.clientDir ?? DEFAULT_CLIENT_DIR,

@@ -56,9 +56,14 @@ export class EventClips {
     return cut;
   }
 
+  /** Removes clips older than CLIP_KEEP_MS (also at start: a cache must not outlive a quiet week). */
+  sweep(now = Date.now()): Promise<void> {
+    return this.#sweep(now - CLIP_KEEP_MS);
+  }
+
   async #cut(camera: string, segs: RecordedSegment[], path: string): Promise<string> {
     await mkdir(this.#d.dir, { recursive: true });
-    await this.#sweep(Date.now() - CLIP_KEEP_MS);
+    await this.sweep();
     await cutClip({ ffmpeg: this.#d.ffmpeg, out: path, segments: segs.map((s) => ({ path: this.#d.segmentPath(camera, s.file), pdt: s.pdt, duration: s.duration })) });
     return path;
   }

@@ -12,6 +12,8 @@ export interface NotifyRouteDeps {
   outbox: Pick<KyselyOutbox, 'dead' | 'retry' | 'snooze' | 'snoozes' | 'unsnooze'>;
   /** A dead letter was put back: deliver it now. */
   kick: () => void;
+  /** The configured channels, as a rule may name them (ids and types only: never URLs, topics or secrets). */
+  channels: () => Array<{ id: string; type: 'webhook' | 'mqtt' }>;
 }
 
 const err = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorSchema]));
@@ -40,6 +42,11 @@ export const SnoozeBodySchema = z
   .refine((b) => b.rule !== undefined || b.camera !== undefined, { message: 'name a rule, a camera, or both', path: ['rule'] });
 
 export function notifyRoutes(app: FastifyInstance, d: NotifyRouteDeps): void {
+  app.get(
+    '/api/notifications/channels',
+    withAccess('viewer', { summary: "The configured notification channels a rule's notify.channels may name (id and type)", response: { 200: z.object({ channels: z.array(z.object({ id: z.string(), type: z.enum(['webhook', 'mqtt']) })) }) } }),
+    async () => ({ channels: d.channels() }),
+  );
   app.get('/api/notifications/dead', withAccess('operator', { summary: 'Dead letters: messages that ran out of delivery attempts, newest first', response: { 200: z.object({ messages: z.array(DeadSchema) }) } }), async () => {
     const dead = await d.outbox.dead();
     return { messages: dead.map((m) => ({ id: m.id, channel: m.channel, eventId: m.eventId, kind: m.kind, rule: m.rule, camera: m.camera, framePdt: m.framePdt, createdAt: m.createdAt, attempts: m.attempts, lastError: m.lastError, deadAt: m.doneAt })) };

@@ -19,8 +19,8 @@ export function createNotifier(config: Readonly<VigilConfig>, store: Store, regi
   });
 }
 
-export function notifyRouteDeps(store: Store, notifier: Notifier): NotifyRouteDeps {
-  return { outbox: store.outbox, kick: () => notifier.kick() };
+export function notifyRouteDeps(store: Store, notifier: Notifier, config: Readonly<VigilConfig>): NotifyRouteDeps {
+  return { outbox: store.outbox, kick: () => notifier.kick(), channels: () => config.notify.channels.map((c) => ({ id: c.id, type: c.type })) };
 }
 
 /** Rules as Home Assistant discovery sees them: the enabled ones with the configured cameras. */

@@ -24,6 +24,8 @@ describe('rules page and rule editor in Chromium', () => {
     rig = await startRulesRig({
       camera: { colour: 'red', shape: 'square', size: 80, width: 640, height: 360, timeline: { visible: [{ from: 0 }], path: [{ at: 0, x: 280, y: 160 }] } },
       rules: [{ id: 'from-config', name: 'Config square', kind: 'yesno', question: 'Is there a red square?', severity: 'detection', every: 2 }],
+      // A channel for the notify field to offer (no broker listens: delivery is not this test's business).
+      config: { notify: { channels: [{ id: 'ha', type: 'mqtt', url: 'mqtt://127.0.0.1:9' }] } },
       firstFrame: true,
     });
     ({ cam, server, browser } = rig);
@@ -72,10 +74,16 @@ describe('rules page and rule editor in Chromium', () => {
     expect(Math.abs(boxes[0]!.x1 - 280)).toBeLessThanOrEqual(4);
     expect(await api<RuleInfo[]>('/api/rules')).toHaveLength(1); // trying stores nothing
 
+    // Notifications: every configured channel by default; unticked, the configured channels are offered by id.
+    const notify = field('notify.channels');
+    await notify.locator('input[name=notify-every]').uncheck();
+    await notify.locator('input[name=notify-ha]').check();
+
     await page.locator('.save-button').click();
     await page.locator('.save-status', { hasText: 'Saved version 1.' }).waitFor({ timeout: 10_000 });
     const v1 = await api<RuleInfo>('/api/rules/red-e2e');
     expect(v1.version).toBe(1);
+    expect(v1.rule.notify?.channels).toEqual(['ha']);
     expect(v1.rule).toMatchObject({ name: 'Red in the yard', question: 'red square', kind: 'detect', cameras: 'all', cooldown: 60 });
     const zone = v1.rule.zones!['cam']![0]!;
     expect(zone).toHaveLength(4);

@@ -135,4 +135,12 @@ describe('notifications from the rule loop', () => {
     expect(JSON.stringify(await r.json())).toMatch(/notify\.channels\[1\]: unknown channel \\"pager\\" \(configured: hook\)/);
     expect((await api('/api/rules/blue')).status).toBe(404);
   });
+
+  it('lists the configured channels a rule may name: ids and types, never the receiver URL', async () => {
+    const r = await api('/api/notifications/channels');
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    expect(JSON.parse(text)).toEqual({ channels: [{ id: 'hook', type: 'webhook' }] });
+    expect(text).not.toContain(new URL(recv.url).host);
+  });
 });

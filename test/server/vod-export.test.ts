@@ -4,7 +4,7 @@
 // with real decoders: ffprobe for durations, the burned counter for which frame comes first, pixels for burned boxes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
@@ -239,6 +239,12 @@ describe('recorded playback and export', () => {
     const ev = await s.store.events.close(opened.id, T0 + 1500, 'negatives');
     const covered = rows.filter((r) => r.pdt < ev.recording.to! && r.pdt + r.duration * 1000 > ev.recording.from);
     expect(covered.map((r) => r.seq)).toEqual([100, 101, 102]);
+    // A clip cut two hours ago: the cache sweeps it when it cuts the next one.
+    const clips = join(s.dataDir, 'clips');
+    mkdirSync(clips, { recursive: true });
+    writeFileSync(join(clips, 'stale.mp4'), 'old');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(join(clips, 'stale.mp4'), twoHoursAgo, twoHoursAgo);
     const r = await api(`/api/events/${ev.id}/clip.mp4`);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('video/mp4');
@@ -247,7 +253,6 @@ describe('recorded playback and export', () => {
     const seconds = covered.reduce((n, x) => n + x.duration, 0);
     expect(Math.abs((await probeDuration(file)) - seconds)).toBeLessThanOrEqual(0.5);
     expect(await readBarcodeFromImage(await frameAt(file))).toBe(0); // seg-100's first frame
-    const clips = join(s.dataDir, 'clips');
     const cut = readdirSync(clips);
     expect(cut).toHaveLength(1);
     const mtime = statSync(join(clips, cut[0]!)).mtimeMs;

@@ -16,6 +16,8 @@ export interface RulesRigOptions {
   camera: ShapeCameraOptions;
   /** `rules:` of the server's config (provisioned rules). */
   rules?: VigilConfigInput['rules'];
+  /** More of the server's config (e.g. notify channels). */
+  config?: Omit<Partial<VigilConfigInput>, 'cameras' | 'rules'>;
   /** More server start options (e.g. the engine state /api/health reports). */
   server?: Omit<StartOptions, 'clientDir' | 'visionEngine'>;
   /** Wait for the camera's first sampled frame too (pages that show it: the zone editor, Try it). */
@@ -38,7 +40,7 @@ export async function startRulesRig(o: RulesRigOptions): Promise<RulesRig> {
   const [cam, judge] = await Promise.all([startShapeCamera(o.camera), startVisionJudge()]);
   const engine = await startJudgeEngine(judge);
   const server = await startTestServer(
-    { cameras: [{ id: 'cam', name: 'Yard', source: cam.url, sampleInterval: 0.5 }], ...(o.rules ? { rules: o.rules } : {}) },
+    { ...o.config, cameras: [{ id: 'cam', name: 'Yard', source: cam.url, sampleInterval: 0.5 }], ...(o.rules ? { rules: o.rules } : {}) },
     { real: true, clientDir, visionEngine: engine, ...o.server },
   );
   o.onServer?.(server);

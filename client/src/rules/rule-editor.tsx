@@ -5,6 +5,7 @@ import type { RuleInfo } from '../../../server/wire.ts';
 import { cameras } from '../page.tsx';
 import { ApiError, rulesApi, type Issues } from './api.ts';
 import { ANCHORS_UI, KINDS, SEVERITIES_UI } from './choices.ts';
+import { ChannelPicker } from './channel-picker.tsx';
 import { ConditionFields } from './condition-fields.tsx';
 import { Field, ListInput, NumberInput, Select, TextInput } from './fields.tsx';
 import { fromRule, get, issuesByField, NEW_RULE, set as setPath, toBody, type Draft } from './form-model.ts';
@@ -118,8 +119,8 @@ export function RuleEditor({ id }: { id: string | null }) {
             <NumberField path="padding.pre" label="Recording before (s)" draft={draft} set={set} errors={errors} />
             <NumberField path="padding.post" label="Recording after (s)" draft={draft} set={set} errors={errors} />
           </div>
-          <Field path="notify.channels" label="Notify channels (comma-separated; empty: every channel)" error={errors['notify.channels'] ?? errors['notify']}>
-            <ListInput value={f('notify.channels')} onChange={(v) => set('notify.channels', v)} />
+          <Field path="notify.channels" label="Notify channels" error={errors['notify.channels'] ?? errors['notify']}>
+            <ChannelPicker value={f('notify.channels')} onChange={(v) => set('notify.channels', v)} />
           </Field>
           <Field path="enabled" label="Enabled" error={errors['enabled']}>
             <input type="checkbox" checked={draft.enabled !== false} onChange={(e) => set('enabled', (e.currentTarget as HTMLInputElement).checked)} />
