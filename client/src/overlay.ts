@@ -92,9 +92,7 @@ export class Overlay {
   readonly debug: OverlayDebug;
   private readonly ctx: CanvasRenderingContext2D;
   private readonly painter: DetectionPainter;
-  private lastMediaTime = -1;
-  private lastPresented = -1;
-  private readonly intervals: number[] = [];
+  private readonly interval = new FrameInterval();
 
   constructor(
     readonly canvas: HTMLCanvasElement,
@@ -110,7 +108,7 @@ export class Overlay {
 
   /** Draws for one presented frame shown at `displayedPdt` (null: its PDT is not known yet). */
   draw(meta: VideoFrameCallbackMetadata, displayedPdt: number | null, src: OverlaySources): void {
-    this.trackInterval(meta);
+    this.debug.frameIntervalMs = this.interval.observe(meta) ?? this.debug.frameIntervalMs;
     const d = this.debug;
     d.presentedCount++;
     d.displayedPdt = displayedPdt;
@@ -171,19 +169,28 @@ export class Overlay {
     return fitCanvas(this.canvas, this.video);
   }
 
-  /** Median of recent media-time steps between consecutively presented frames. */
-  private trackInterval(meta: VideoFrameCallbackMetadata): void {
-    if (this.lastPresented >= 0 && meta.presentedFrames === this.lastPresented + 1) {
+}
+
+/** The frame interval (ms): the median media-time step between consecutively presented frames, over the last 61. */
+export class FrameInterval {
+  private readonly steps: number[] = [];
+  private lastPresented = -1;
+  private lastMediaTime = -1;
+
+  /** Feeds a presented frame; with `measure` false it is only remembered (paused, fast playback). Null while unknown. */
+  observe(meta: VideoFrameCallbackMetadata, measure = true): number | null {
+    if (measure && this.lastPresented >= 0 && meta.presentedFrames === this.lastPresented + 1) {
       const step = (meta.mediaTime - this.lastMediaTime) * 1000;
       if (step > 1 && step < 250) {
-        this.intervals.push(step);
-        if (this.intervals.length > 61) this.intervals.shift();
-        const sorted = [...this.intervals].sort((a, b) => a - b);
-        this.debug.frameIntervalMs = sorted[sorted.length >> 1] as number;
+        this.steps.push(step);
+        if (this.steps.length > 61) this.steps.shift();
       }
     }
     this.lastPresented = meta.presentedFrames;
     this.lastMediaTime = meta.mediaTime;
+    if (!this.steps.length) return null;
+    const sorted = [...this.steps].sort((a, b) => a - b);
+    return sorted[sorted.length >> 1] as number;
   }
 }
 

@@ -8,7 +8,7 @@ import Hls, { type ErrorData, type FragBufferedData } from 'hls.js';
 import type { DrawnBox } from '../draw-detections.ts';
 import { DetectionPainter } from '../draw-detections.ts';
 import { ageLabel } from '../detections.ts';
-import { fitCanvas, frameShot, pdtAt, type FragTime, type Rect } from '../overlay.ts';
+import { fitCanvas, FrameInterval, frameShot, pdtAt, type FragTime, type Rect } from '../overlay.ts';
 import type { EvaluationIndex, FrameResults, StoredEvaluation } from './evaluations.ts';
 import { current } from './current.ts';
 
@@ -50,11 +50,9 @@ export class RecordedPlayer {
   private readonly hls: Hls;
   private readonly ctx: CanvasRenderingContext2D;
   private readonly painter: DetectionPainter;
-  private readonly intervals: number[] = [];
+  private readonly interval = new FrameInterval();
   private frags: FragTime[] = [];
   private vfc = 0;
-  private lastPresented = -1;
-  private lastMediaTime = -1;
   private destroyed = false;
   onError: (message: string) => void = () => undefined;
   /** The pdt of the frame to open on (an event's best frame) instead of the range's first; set before the playlist loads. */
@@ -143,7 +141,8 @@ export class RecordedPlayer {
   private onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
     if (this.destroyed) return;
     this.vfc = this.video.requestVideoFrameCallback((n, m) => this.onFrame(n, m));
-    this.trackInterval(meta);
+    // Measured while playing at up to 1x: faster playback drops frames, a pause presents seeks.
+    this.debug.frameIntervalMs = this.interval.observe(meta, !this.video.paused && this.video.playbackRate <= 1) ?? this.debug.frameIntervalMs;
     this.debug.presentedCount++;
     this.debug.mediaTime = meta.mediaTime;
     const pdt = pdtAt(this.frags, meta.mediaTime);
@@ -198,21 +197,6 @@ export class RecordedPlayer {
 
   private resize(): Rect {
     return fitCanvas(this.canvas, this.video);
-  }
-
-  /** Median media-time step between consecutively presented frames while playing at any speed. */
-  private trackInterval(meta: VideoFrameCallbackMetadata): void {
-    if (this.lastPresented >= 0 && meta.presentedFrames === this.lastPresented + 1 && !this.video.paused && this.video.playbackRate <= 1) {
-      const step = (meta.mediaTime - this.lastMediaTime) * 1000;
-      if (step > 1 && step < 250) {
-        this.intervals.push(step);
-        if (this.intervals.length > 61) this.intervals.shift();
-        const sorted = [...this.intervals].sort((a, b) => a - b);
-        this.debug.frameIntervalMs = sorted[sorted.length >> 1] as number;
-      }
-    }
-    this.lastPresented = meta.presentedFrames;
-    this.lastMediaTime = meta.mediaTime;
   }
 
   private handleError(data: ErrorData): void {
