@@ -4,21 +4,16 @@
 // the picture itself), the SQLite store. The box drawn over the frame on screen is compared with the square's
 // ground truth for that very frame, read from the burned clock of a capture of that frame.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { containRect, type DetectionDraw } from '../../client/src/overlay.ts';
-import type { DrawnBox } from '../../client/src/draw-detections.ts';
+import type { DetectionDraw } from '../../client/src/overlay.ts';
 import type { EventMessage } from '../../pipelines/rules/types.ts';
 import type { TestBrowser } from '../support/browser.ts';
 import type { TestServer } from '../support/server.ts';
-import type { ShapeBox, ShapeCamera } from '../support/shape-camera.ts';
+import type { ShapeCamera } from '../support/shape-camera.ts';
 import type { VisionJudge } from '../support/vision-judge.ts';
 import { until } from '../rules/helpers.ts';
-import { startRulesRig, type RulesRig } from '../support/rules-rig.ts';
+import { boxMiss, FRAME_MS, movingSquare, startRulesRig, toSourcePixels, type RulesRig } from '../support/rules-rig.ts';
 
-const W = 640;
-const H = 360;
-const HALF_FRAME = 1000 / 30 / 2;
-// 480 px a second (16 px a frame): a box drawn one frame off misses the truth by far more than the 4 px tolerance.
-const PATH = [40, 520, 40, 520, 40, 520].map((x, i) => ({ at: i * 1000, x, y: [120, 160, 240, 200][i % 4]! }));
+const HALF_FRAME = FRAME_MS / 2;
 /** What /api/health reports (the rules ask the judge engine; the banner is driven from here). */
 const health = { state: 'ready' as string };
 
@@ -32,13 +27,13 @@ describe('dashboard over the rules pipeline in Chromium', () => {
 
   beforeAll(async () => {
     rig = await startRulesRig({
-      camera: { colour: 'red', shape: 'square', size: 80, width: W, height: H, timeline: { visible: [{ from: 0, to: 5000 }], path: PATH, loopMs: 8000 } },
+      camera: movingSquare(0),
       rules: [
         { id: 'red', name: 'Red square', kind: 'detect', question: 'red square', trigger: { n: 2, of: 3 }, end: { negatives: 2 }, cooldown: 1 },
         { id: 'shapes', name: 'Any shape', kind: 'detect', question: 'shapes', attributes: ['colour:string'], severity: 'detection', trigger: { n: 2, of: 3 }, end: { negatives: 2 }, cooldown: 1 },
       ],
       server: { engine: health },
-      onServer: (s) => s.rules!.on('event', (m) => void events.push(m)),
+      onServer: (s) => void s.rules!.on('event', (m) => void events.push(m)),
     });
     ({ cam, judge, server, browser } = rig);
   }, 60_000);
@@ -51,14 +46,7 @@ describe('dashboard over the rules pipeline in Chromium', () => {
   });
 
   /** A drawn box (CSS pixels of the video element) back in source pixels. */
-  async function toSource(): Promise<(b: DrawnBox) => ShapeBox> {
-    const el = await browser.page.evaluate(() => {
-      const v = document.querySelector<HTMLVideoElement>('.single video')!;
-      return { w: v.clientWidth, h: v.clientHeight, vw: v.videoWidth, vh: v.videoHeight };
-    });
-    const r = containRect(el.w, el.h, el.vw, el.vh);
-    return (b) => ({ x1: ((b.x1 - r.x) * W) / r.w, y1: ((b.y1 - r.y) * H) / r.h, x2: ((b.x2 - r.x) * W) / r.w, y2: ((b.y2 - r.y) * H) / r.h });
-  }
+  const toSource = () => toSourcePixels(browser.page, '.single video');
 
   it("draws the rules' boxes on the square's position in the displayed frame, and a late result with its age", async () => {
     const { page } = browser;
@@ -80,7 +68,7 @@ describe('dashboard over the rules pipeline in Chromium', () => {
       if (truth.clock === null) continue;
       checked++;
       const got = source(red);
-      const miss = truth.box ? Math.max(...(['x1', 'y1', 'x2', 'y2'] as const).map((k) => Math.abs(got[k] - truth.box![k]))) : Infinity;
+      const miss = truth.box ? boxMiss(got, truth.box) : Infinity;
       misses.push(Math.round(miss));
       if (miss <= 4) onTruth++;
       expect(red.text).toMatch(/^Red square: red square/);

@@ -4,22 +4,14 @@
 // its recording on the event page: the box drawn over the paused frame is the stored evaluation of that very frame
 // (the burned clock of the picture on screen is the evaluated picture's), after a seek, a frame step and a pause.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containRect } from '../../client/src/overlay.ts';
 import type { PlaybackDraw } from '../../client/src/playback/recorded-player.ts';
 import type { EventInfo, RuleInfo } from '../../server/wire.ts';
 import type { TestBrowser } from '../support/browser.ts';
 import type { TestServer } from '../support/server.ts';
-import type { ShapeBox, ShapeCamera } from '../support/shape-camera.ts';
+import type { ShapeCamera } from '../support/shape-camera.ts';
 import { until } from '../rules/helpers.ts';
-import { startRulesRig, type RulesRig } from '../support/rules-rig.ts';
+import { boxMiss, FRAME_MS, movingSquare, startRulesRig, toSourcePixels, type RulesRig } from '../support/rules-rig.ts';
 
-const W = 640;
-const H = 360;
-const FRAME_MS = 1000 / 30;
-// The square moves 16 px a frame, turning a quarter second off the half-second sampling grid (see playback.test.ts).
-const PATH = [40, 520, 40, 520, 40, 520].map((x, i) => ({ at: 250 + i * 1000, x, y: [120, 160, 240, 200][i % 4]! }));
-const EDGES = ['x1', 'y1', 'x2', 'y2'] as const;
-const miss = (a: ShapeBox, b: ShapeBox) => Math.max(...EDGES.map((k) => Math.abs(a[k] - b[k])));
 
 describe('the operator path: rule form, try, save, timeline, event page, playback', () => {
   let rig: RulesRig | undefined;
@@ -30,7 +22,7 @@ describe('the operator path: rule form, try, save, timeline, event page, playbac
   const field = (path: string) => browser.page.locator(`.field[data-field="${path}"]`);
 
   beforeAll(async () => {
-    rig = await startRulesRig({ camera: { colour: 'red', shape: 'square', size: 80, width: W, height: H, timeline: { visible: [{ from: 0, to: 5000 }], path: PATH, loopMs: 8000 } }, firstFrame: true });
+    rig = await startRulesRig({ camera: movingSquare(250), firstFrame: true });
     ({ cam, server, browser } = rig);
   }, 90_000);
 
@@ -118,13 +110,8 @@ describe('the operator path: rule form, try, save, timeline, event page, playbac
     expect(Math.abs(shown.clock! - snapshotClock!), `${what}: shown frame's clock vs the evaluated frame's`).toBeLessThanOrEqual(FRAME_MS / 2);
     const box = d.boxes.find((b) => b.rule === 'red' && b.exact)!;
     expect(box, what).toBeDefined();
-    const el = await browser.page.evaluate(() => {
-      const v = document.querySelector<HTMLVideoElement>('.playback video')!;
-      return { w: v.clientWidth, h: v.clientHeight, vw: v.videoWidth, vh: v.videoHeight };
-    });
-    const r = containRect(el.w, el.h, el.vw, el.vh);
-    const got = { x1: ((box.x1 - r.x) * W) / r.w, y1: ((box.y1 - r.y) * H) / r.h, x2: ((box.x2 - r.x) * W) / r.w, y2: ((box.y2 - r.y) * H) / r.h };
+    const got = (await toSourcePixels(browser.page, '.playback video'))(box);
     expect(shown.box, `${what}: the square is in the picture`).not.toBeNull();
-    expect(miss(got, shown.box!), `${what}: drawn box vs the square on screen`).toBeLessThanOrEqual(4);
+    expect(boxMiss(got, shown.box!), `${what}: drawn box vs the square on screen`).toBeLessThanOrEqual(4);
   }
 });

@@ -10,26 +10,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containRect } from '../../client/src/overlay.ts';
-import type { DrawnBox } from '../../client/src/draw-detections.ts';
 import type { PlaybackDraw } from '../../client/src/playback/recorded-player.ts';
 import type { StoredEvaluation } from '../../client/src/playback/evaluations.ts';
 import type { EventMessage } from '../../pipelines/rules/types.ts';
-import type { EventInfo } from '../../server/wire.ts';
+import type { EventDetail, EventInfo } from '../../server/wire.ts';
 import type { TestBrowser } from '../support/browser.ts';
 import type { TestServer } from '../support/server.ts';
-import type { ShapeBox, ShapeCamera } from '../support/shape-camera.ts';
+import type { ShapeCamera } from '../support/shape-camera.ts';
 import { until } from '../rules/helpers.ts';
-import { startRulesRig, type RulesRig } from '../support/rules-rig.ts';
+import { boxMiss as miss, FRAME_MS, movingSquare, startRulesRig, toSourcePixels, type RulesRig } from '../support/rules-rig.ts';
 
-const W = 640;
-const H = 360;
-const FRAME_MS = 1000 / 30;
-// 480 px a second (16 px a frame): a box one frame off misses the truth by far more than the 4 px tolerance. The
-// turns are a quarter second off the half-second sampling grid: around a turn the frames either side look alike.
-const PATH = [40, 520, 40, 520, 40, 520].map((x, i) => ({ at: 250 + i * 1000, x, y: [120, 160, 240, 200][i % 4]! }));
-const EDGES = ['x1', 'y1', 'x2', 'y2'] as const;
-const miss = (a: ShapeBox, b: ShapeBox) => Math.max(...EDGES.map((k) => Math.abs(a[k] - b[k])));
 
 describe('recorded playback with frame-exact overlays in Chromium', () => {
   let rig: RulesRig | undefined;
@@ -46,18 +36,30 @@ describe('recorded playback with frame-exact overlays in Chromium', () => {
   beforeAll(async () => {
     const events: EventMessage[] = [];
     rig = await startRulesRig({
-      camera: { colour: 'red', shape: 'square', size: 80, width: W, height: H, timeline: { visible: [{ from: 0, to: 5000 }], path: PATH, loopMs: 8000 } },
+      camera: movingSquare(250),
       server: { engine: { state: 'ready' } },
-      onServer: (s) => s.rules!.on('event', (m) => void events.push(m)),
+      onServer: async (s) => {
+        s.rules!.on('event', (m) => void events.push(m));
+        // Through the API (the rule form is another page's test), before the camera is live: the first event then
+        // spans the square's whole first appearance, not the tail of one already under way.
+        const rule = { id: 'red', name: 'Red square', kind: 'detect', question: 'red square', trigger: { n: 2, of: 3 }, end: { negatives: 2 }, cooldown: 1, padding: { pre: 1, post: 1 } };
+        const made = await fetch(new URL('/api/rules', s.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+        expect(made.status, await made.clone().text()).toBe(201);
+      },
     });
     ({ cam, server, browser } = rig);
-    // Through the API (the rule form is another page's test).
-    const rule = { id: 'red', name: 'Red square', kind: 'detect', question: 'red square', trigger: { n: 2, of: 3 }, end: { negatives: 2 }, cooldown: 1, padding: { pre: 1, post: 1 } };
-    const made = await api('/api/rules', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
-    expect(made.status, await made.clone().text()).toBe(201);
-    await until(() => events.some((m) => m.type === 'closed' && m.event.rule === 'red'), 'a red-square event to close', 60_000, 200);
-    const id = events.find((m) => m.type === 'closed' && m.event.rule === 'red')!.event.id;
-    event = (await (await api(`/api/events/${id}`)).json()) as EventInfo;
+    // An event of a whole appearance (3+ positives): the camera's 8 s loop runs on its own clock, so the first sampled
+    // frames may catch only the tail of one.
+    const whole = async (): Promise<EventDetail | null> => {
+      for (const m of events.filter((x) => x.type === 'closed' && x.event.rule === 'red')) {
+        const d = (await (await api(`/api/events/${m.event.id}`)).json()) as EventDetail;
+        if (d.evaluations.filter((e) => e.outcome === 'positive').length >= 3) return d;
+      }
+      return null;
+    };
+    let found: EventDetail | null = null;
+    await until(async () => (found = await whole()) !== null, 'a red-square event of a whole appearance to close', 60_000, 200);
+    event = found!;
     const { from, to } = { from: event.recording.from, to: event.recording.to! };
     // The recording index has the whole range once its last segment is closed.
     const covered = async () => {
@@ -81,14 +83,7 @@ describe('recorded playback with frame-exact overlays in Chromium', () => {
   });
 
   /** A drawn box (CSS pixels of the video element) back in source pixels. */
-  async function toSource(): Promise<(b: DrawnBox) => ShapeBox> {
-    const el = await browser.page.evaluate(() => {
-      const v = document.querySelector<HTMLVideoElement>('.playback video')!;
-      return { w: v.clientWidth, h: v.clientHeight, vw: v.videoWidth, vh: v.videoHeight };
-    });
-    const r = containRect(el.w, el.h, el.vw, el.vh);
-    return (b) => ({ x1: ((b.x1 - r.x) * W) / r.w, y1: ((b.y1 - r.y) * H) / r.h, x2: ((b.x2 - r.x) * W) / r.w, y2: ((b.y2 - r.y) * H) / r.h });
-  }
+  const toSource = () => toSourcePixels(browser.page, '.playback video');
 
   const last = () => browser.page.evaluate(() => window.__vigil!.playback!.last) as Promise<PlaybackDraw | null>;
 
