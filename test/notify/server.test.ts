@@ -82,7 +82,10 @@ describe('notifications from the rule loop', () => {
     expect(clip.status === 200 || /no recording/.test(await clip.text()), `clip: ${clip.status}`).toBe(true);
     const thumb = await sharp(Buffer.from(opened!.body.data.thumbnail!, 'base64')).metadata();
     expect(thumb.format).toBe('jpeg');
-    const metrics = await (await fetch(new URL('/metrics', s.url))).text();
+    // The receiver records a request before its 2xx reaches Vigil: wait for the last one to be counted.
+    const metricsText = async () => (await fetch(new URL('/metrics', s.url))).text();
+    await until(async () => /^vigil_notify_messages_sent_total\{channel="hook"\} 3$/m.test(await metricsText()), 'three messages counted as sent');
+    const metrics = await metricsText();
     expect(metrics).toMatch(/^vigil_notify_messages_sent_total\{channel="hook"\} 3$/m);
     expect(metrics).toMatch(/^vigil_notify_delivery_latency_seconds_count\{channel="hook"\} 3$/m);
   }, 30_000);
